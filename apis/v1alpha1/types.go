@@ -1,0 +1,389 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// XPostgresDR is PostgreSQL with a disaster-recovery copy in a second AWS region: a Multi-AZ
+// primary, a cross-region read replica, encrypted backups replicated across regions, monitoring
+// and a failover path that works when the primary region is gone.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Cluster,categories=crossplane
+type XPostgresDR struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   XPostgresDRSpec   `json:"spec"`
+	Status XPostgresDRStatus `json:"status,omitempty"`
+}
+
+// XPostgresDRSpec is what an application team asks for.
+// +kubebuilder:validation:XValidation:rule="self.regions.primary != self.regions.dr",message="spec.regions.primary and spec.regions.dr must differ: choose a DR region other than the primary region"
+// +kubebuilder:validation:XValidation:rule="!has(self.activeRegion) || self.activeRegion == self.regions.primary || self.activeRegion == self.regions.dr",message="spec.activeRegion must be spec.regions.primary or spec.regions.dr"
+type XPostgresDRSpec struct {
+	// Regions says where the primary database and its disaster-recovery copy live. Both are
+	// fixed once the databases exist: moving a database to another region replaces it.
+	Regions Regions `json:"regions"`
+
+	// ActiveRegion is the region whose database takes writes. Empty means the primary region.
+	// Set it to the DR region for a planned switchover: the replica is promoted and DNS,
+	// alarms and the failover direction turn around.
+	// +optional
+	ActiveRegion string `json:"activeRegion,omitempty"`
+
+	// Postgres configures the database engine and instances.
+	// +kubebuilder:default={}
+	// +optional
+	Postgres Postgres `json:"postgres,omitempty"`
+
+	// Network configures the VPCs of both regions.
+	// +kubebuilder:default={}
+	// +optional
+	Network Network `json:"network,omitempty"`
+
+	// Backups configures the S3 backup buckets.
+	// +kubebuilder:default={}
+	// +optional
+	Backups Backups `json:"backups,omitempty"`
+
+	// Monitoring configures alarms and who is notified.
+	// +kubebuilder:default={}
+	// +optional
+	Monitoring Monitoring `json:"monitoring,omitempty"`
+
+	// Failover configures how the DR copy takes over and the DNS name clients use.
+	// +kubebuilder:default={}
+	// +optional
+	Failover Failover `json:"failover,omitempty"`
+
+	// DeletionProtection keeps AWS from deleting the databases. Turn it off only to tear down.
+	// +kubebuilder:default=true
+	// +optional
+	DeletionProtection *bool `json:"deletionProtection,omitempty"`
+
+	// ProviderConfigName is the provider-aws ProviderConfig to use. Empty means the one the
+	// platform team set in the function's Input.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ProviderConfigName string `json:"providerConfigName,omitempty"`
+}
+
+// Regions names the primary and DR regions.
+type Regions struct {
+	// Primary is the AWS region of the primary database, e.g. us-east-1.
+	// +kubebuilder:validation:Pattern=`^[a-z]{2}(-gov)?-[a-z]+-[0-9]$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.regions.primary cannot change once set: moving the primary replaces the database"
+	Primary string `json:"primary"`
+
+	// DR is the AWS region of the disaster-recovery replica, e.g. us-east-2.
+	// +kubebuilder:validation:Pattern=`^[a-z]{2}(-gov)?-[a-z]+-[0-9]$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.regions.dr cannot change once set: moving the replica replaces it"
+	DR string `json:"dr"`
+}
+
+// Postgres configures the database engine and instances.
+type Postgres struct {
+	// MajorVersion is the PostgreSQL major version.
+	// +kubebuilder:validation:Enum=13;14;15;16;17
+	// +kubebuilder:default=16
+	// +optional
+	MajorVersion int `json:"majorVersion,omitempty"`
+
+	// InstanceClass is the RDS instance class of the primary, e.g. db.r6g.large.
+	// +kubebuilder:validation:Pattern=`^db\.[a-z0-9]+\.[a-z0-9]+$`
+	// +kubebuilder:default="db.r6g.large"
+	// +optional
+	InstanceClass string `json:"instanceClass,omitempty"`
+
+	// DRInstanceClass is the instance class of the DR replica. Empty means the primary's.
+	// +kubebuilder:validation:Pattern=`^db\.[a-z0-9]+\.[a-z0-9]+$`
+	// +optional
+	DRInstanceClass string `json:"drInstanceClass,omitempty"`
+
+	// StorageGB is the allocated gp3 storage in GiB.
+	// +kubebuilder:validation:Minimum=20
+	// +kubebuilder:validation:Maximum=65536
+	// +kubebuilder:default=100
+	// +optional
+	StorageGB int `json:"storageGB,omitempty"`
+
+	// MaxStorageGB is the ceiling storage autoscaling may grow to, in GiB. Zero means four times
+	// StorageGB.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=65536
+	// +optional
+	MaxStorageGB int `json:"maxStorageGB,omitempty"`
+
+	// MultiAZ keeps a synchronous standby of the primary in a second availability zone.
+	// +kubebuilder:default=true
+	// +optional
+	MultiAZ *bool `json:"multiAZ,omitempty"`
+
+	// BackupRetentionDays is how long automated backups are kept. At least 1: a read replica
+	// needs automated backups on its source.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=35
+	// +kubebuilder:default=7
+	// +optional
+	BackupRetentionDays int `json:"backupRetentionDays,omitempty"`
+
+	// BackupWindow is the daily UTC window for automated backups, hh24:mi-hh24:mi.
+	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$`
+	// +kubebuilder:default="03:00-04:00"
+	// +optional
+	BackupWindow string `json:"backupWindow,omitempty"`
+
+	// MaintenanceWindow is the weekly UTC maintenance window, ddd:hh24:mi-ddd:hh24:mi.
+	// +kubebuilder:validation:Pattern=`^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$`
+	// +kubebuilder:default="sun:05:00-sun:06:00"
+	// +optional
+	MaintenanceWindow string `json:"maintenanceWindow,omitempty"`
+
+	// DatabaseName is the database created in the instance.
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z][a-zA-Z0-9_]{0,62}$`
+	// +kubebuilder:default="app"
+	// +optional
+	DatabaseName string `json:"databaseName,omitempty"`
+
+	// Username is the master user name.
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z][a-zA-Z0-9_]{0,15}$`
+	// +kubebuilder:validation:XValidation:rule="!(self in ['postgres', 'rdsadmin', 'admin'])",message="spec.postgres.username must not be a reserved name (postgres, rdsadmin, admin): choose another user name"
+	// +kubebuilder:default="pgadmin"
+	// +optional
+	Username string `json:"username,omitempty"`
+
+	// Parameters are extra PostgreSQL parameters for both instances' parameter groups, e.g.
+	// work_mem: "65536". rds.force_ssl cannot be turned off.
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="!('rds.force_ssl' in self) || self['rds.force_ssl'] == '1'",message="spec.postgres.parameters rds.force_ssl must stay 1: TLS is enforced"
+	// +optional
+	Parameters map[string]string `json:"parameters,omitempty"`
+}
+
+// Network configures the VPCs of both regions.
+// +kubebuilder:validation:XValidation:rule="!has(self.primaryCIDR) || !has(self.drCIDR) || self.primaryCIDR != self.drCIDR",message="spec.network.primaryCIDR and spec.network.drCIDR must differ: peered VPCs cannot overlap"
+// +kubebuilder:validation:XValidation:rule="!has(self.natGateways) || !has(self.azCount) || self.natGateways <= self.azCount",message="spec.network.natGateways must not exceed spec.network.azCount"
+type Network struct {
+	// PrimaryCIDR is the IPv4 CIDR of the primary region's VPC.
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,3}\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$`
+	// +kubebuilder:default="10.0.0.0/16"
+	// +optional
+	PrimaryCIDR string `json:"primaryCIDR,omitempty"`
+
+	// DRCIDR is the IPv4 CIDR of the DR region's VPC. It must not overlap PrimaryCIDR.
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,3}\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$`
+	// +kubebuilder:default="10.1.0.0/16"
+	// +optional
+	DRCIDR string `json:"drCIDR,omitempty"`
+
+	// SubnetPrefix is the prefix length of every subnet, e.g. 24 for /24.
+	// +kubebuilder:validation:Minimum=16
+	// +kubebuilder:validation:Maximum=28
+	// +kubebuilder:default=24
+	// +optional
+	SubnetPrefix int `json:"subnetPrefix,omitempty"`
+
+	// AZCount is how many availability zones each region's subnets span.
+	// +kubebuilder:validation:Minimum=2
+	// +kubebuilder:validation:Maximum=6
+	// +kubebuilder:default=3
+	// +optional
+	AZCount int `json:"azCount,omitempty"`
+
+	// NATGateways is how many NAT gateways each region has, spread over the AZs: 1 is cheapest,
+	// one per AZ survives the loss of any AZ.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=6
+	// +kubebuilder:default=2
+	// +optional
+	NATGateways int `json:"natGateways,omitempty"`
+
+	// PrimaryAZs overrides the availability zones of the primary region, e.g. [us-east-1a,
+	// us-east-1b, us-east-1c]. Empty means the region's first AZCount zones.
+	// +kubebuilder:validation:MaxItems=6
+	// +optional
+	PrimaryAZs []string `json:"primaryAZs,omitempty"`
+
+	// DRAZs overrides the availability zones of the DR region.
+	// +kubebuilder:validation:MaxItems=6
+	// +optional
+	DRAZs []string `json:"drAZs,omitempty"`
+}
+
+// Backups configures the S3 backup buckets of both regions.
+type Backups struct {
+	// NoncurrentVersionDays is how long replaced or deleted backup object versions are kept.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=3650
+	// +kubebuilder:default=30
+	// +optional
+	NoncurrentVersionDays int `json:"noncurrentVersionDays,omitempty"`
+
+	// ReplicateToDR copies every backup object to the DR region's bucket.
+	// +kubebuilder:default=true
+	// +optional
+	ReplicateToDR *bool `json:"replicateToDR,omitempty"`
+}
+
+// Monitoring configures alarm thresholds and notifications.
+type Monitoring struct {
+	// ReplicationLagSeconds is the replica lag, in seconds, above which the replication alarm
+	// fires.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=86400
+	// +kubebuilder:default=60
+	// +optional
+	ReplicationLagSeconds int `json:"replicationLagSeconds,omitempty"`
+
+	// ReplicationLagBytes is the replica byte lag above which the replication alarm fires.
+	// +kubebuilder:validation:Minimum=1024
+	// +kubebuilder:default=268435456
+	// +optional
+	ReplicationLagBytes int64 `json:"replicationLagBytes,omitempty"`
+
+	// CPUPercent is the CPU utilisation above which the CPU alarm fires.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:default=80
+	// +optional
+	CPUPercent int `json:"cpuPercent,omitempty"`
+
+	// FreeStoragePercent is the free storage, as a percentage of allocated storage, below which
+	// the storage alarm fires.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=90
+	// +kubebuilder:default=10
+	// +optional
+	FreeStoragePercent int `json:"freeStoragePercent,omitempty"`
+
+	// FreeMemoryMB is the freeable memory, in MiB, below which the memory alarm fires.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=256
+	// +optional
+	FreeMemoryMB int `json:"freeMemoryMB,omitempty"`
+
+	// MaxConnections is the connection count above which the connections alarm fires.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=500
+	// +optional
+	MaxConnections int `json:"maxConnections,omitempty"`
+
+	// LatencyMillis is the read or write latency, in milliseconds, above which the latency
+	// alarms fire.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=50
+	// +optional
+	LatencyMillis int `json:"latencyMillis,omitempty"`
+
+	// LagCheckMinutes is how often the replication-lag monitor runs.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=60
+	// +kubebuilder:default=1
+	// +optional
+	LagCheckMinutes int `json:"lagCheckMinutes,omitempty"`
+
+	// NotificationEmails receive every alarm of both regions by email.
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:Pattern=`^[^@\s]+@[^@\s]+\.[^@\s]+$`
+	// +optional
+	NotificationEmails []string `json:"notificationEmails,omitempty"`
+}
+
+// FailoverMode says what happens when the primary is unhealthy.
+// +kubebuilder:validation:Enum=Manual;Automatic
+type FailoverMode string
+
+// Failover modes.
+const (
+	// FailoverManual notifies the operators; a person decides to switch.
+	FailoverManual FailoverMode = "Manual"
+	// FailoverAutomatic promotes the DR replica when the primary is unhealthy.
+	FailoverAutomatic FailoverMode = "Automatic"
+)
+
+// Failover configures how the DR copy takes over.
+type Failover struct {
+	// Mode is Manual (notify only) or Automatic (the failover Lambda promotes the replica).
+	// +kubebuilder:default=Manual
+	// +optional
+	Mode FailoverMode `json:"mode,omitempty"`
+
+	// ZoneName is the private hosted zone clients resolve the database name in. Ignored when
+	// ZoneID names an existing zone.
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`
+	// +kubebuilder:default="pgdr.internal"
+	// +optional
+	ZoneName string `json:"zoneName,omitempty"`
+
+	// ZoneID is an existing Route53 hosted zone to put the record in instead of a new one.
+	// +kubebuilder:validation:Pattern=`^Z[A-Z0-9]{1,31}$`
+	// +optional
+	ZoneID string `json:"zoneID,omitempty"`
+
+	// RecordName is the name, inside the zone, that points at the active database.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`
+	// +kubebuilder:default="db"
+	// +optional
+	RecordName string `json:"recordName,omitempty"`
+}
+
+// XPostgresDRStatus is what the function reports back.
+type XPostgresDRStatus struct {
+	// Phase is Provisioning, Replicating, Degraded, FailingOver or FailedOver.
+	// +optional
+	Phase Phase `json:"phase,omitempty"`
+
+	// ActiveRegion is the region whose database takes writes now.
+	// +optional
+	ActiveRegion string `json:"activeRegion,omitempty"`
+
+	// Primary is what exists in the primary region.
+	// +optional
+	Primary RegionStatus `json:"primary,omitempty"`
+
+	// DR is what exists in the DR region.
+	// +optional
+	DR RegionStatus `json:"dr,omitempty"`
+
+	// WaitingFor lists what the composition waits for before it can create the rest.
+	// +optional
+	WaitingFor []string `json:"waitingFor,omitempty"`
+}
+
+// Phase of the database pair.
+// +kubebuilder:validation:Enum=Provisioning;Replicating;Degraded;FailingOver;FailedOver
+type Phase string
+
+// Phases.
+const (
+	PhaseProvisioning Phase = "Provisioning"
+	PhaseReplicating  Phase = "Replicating"
+	PhaseDegraded     Phase = "Degraded"
+	PhaseFailingOver  Phase = "FailingOver"
+	PhaseFailedOver   Phase = "FailedOver"
+)
+
+// RegionStatus is what exists in one region.
+type RegionStatus struct {
+	// Region is the AWS region.
+	// +optional
+	Region string `json:"region,omitempty"`
+	// VPCID is the VPC's id.
+	// +optional
+	VPCID string `json:"vpcId,omitempty"`
+	// SubnetIDs are the subnet ids per tier (public, database, lambda).
+	// +optional
+	SubnetIDs map[string][]string `json:"subnetIds,omitempty"`
+	// Endpoint is the database endpoint address.
+	// +optional
+	Endpoint string `json:"endpoint,omitempty"`
+	// InstanceARN is the database instance's ARN.
+	// +optional
+	InstanceARN string `json:"instanceArn,omitempty"`
+	// Bucket is the backup bucket's name.
+	// +optional
+	Bucket string `json:"bucket,omitempty"`
+	// TopicARN is the alarm topic's ARN.
+	// +optional
+	TopicARN string `json:"topicArn,omitempty"`
+}

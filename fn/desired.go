@@ -1,0 +1,56 @@
+package fn
+
+import (
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/crossplane/function-sdk-go/resource"
+)
+
+// Managed is what the function needs of a typed provider-aws managed resource.
+type Managed interface {
+	runtime.Object
+	metav1.Object
+	SetProviderConfigReference(r *xpv1.Reference)
+}
+
+// Desired collects the managed resources one reconcile asks for, and what it waits for.
+type Desired struct {
+	flavour        Flavour
+	providerConfig string
+	Resources      map[resource.Name]Managed
+	Order          []resource.Name
+	Waiting        []string
+}
+
+// NewDesired returns an empty collection whose resources use the named provider config.
+func NewDesired(f Flavour, providerConfig string) *Desired {
+	return &Desired{flavour: f, providerConfig: providerConfig, Resources: map[resource.Name]Managed{}}
+}
+
+// Add asks for a managed resource under a composition-resource name, labelled so that other
+// resources of the XR can select it.
+func (d *Desired) Add(name resource.Name, mr Managed) {
+	l := mr.GetLabels()
+	if l == nil {
+		l = map[string]string{}
+	}
+	l[LabelResource] = string(name)
+	mr.SetLabels(l)
+	mr.SetProviderConfigReference(d.flavour.ProviderConfigRef(d.providerConfig))
+	if _, ok := d.Resources[name]; !ok {
+		d.Order = append(d.Order, name)
+	}
+	d.Resources[name] = mr
+}
+
+// Wait records that a resource is withheld until something is observed.
+func (d *Desired) Wait(what string) {
+	d.Waiting = append(d.Waiting, what)
+}
+
+// Select returns a selector of the named resource of the same XR.
+func (d *Desired) Select(name resource.Name) *xpv1.Selector {
+	return d.flavour.Selector(string(name))
+}

@@ -1,0 +1,85 @@
+package fn
+
+import (
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/crossplane/function-sdk-go/resource/composed"
+
+	cloudwatchv1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatch/v1beta2"
+	cloudwatcheventsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatchevents/v1beta1"
+	cloudwatcheventsv1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatchevents/v1beta2"
+	cloudwatchlogsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatchlogs/v1beta1"
+	ec2v1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/ec2/v1beta1"
+	ec2v1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/ec2/v1beta2"
+	iamv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/iam/v1beta1"
+	kmsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/kms/v1beta1"
+	lambdav1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/lambda/v1beta1"
+	lambdav1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/lambda/v1beta2"
+	rdsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta1"
+	rdsv1beta3 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta3"
+	route53v1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/route53/v1beta1"
+	route53v1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/route53/v1beta2"
+	s3v1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/s3/v1beta1"
+	s3v1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/s3/v1beta2"
+	snsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/sns/v1beta1"
+)
+
+// LabelResource labels every composed resource with its composition-resource name, so that a
+// same-region reference can select it (together with matchControllerRef).
+const LabelResource = "pgdr.io/resource"
+
+// Flavour is what differs between the cluster-scoped (*.aws.upbound.io) and the namespaced
+// (*.aws.m.upbound.io) flavours of provider-aws: how a resource names its provider config and
+// how a reference selects its target. Builders call it and stay the same for both.
+type Flavour interface {
+	// ProviderConfigRef returns the reference to the named provider config.
+	ProviderConfigRef(name string) *xpv1.Reference
+	// Selector selects the composed resource of the same XR with the given name.
+	Selector(target string) *xpv1.Selector
+}
+
+// ClusterFlavour composes the cluster-scoped *.aws.upbound.io managed resources.
+type ClusterFlavour struct{}
+
+// ProviderConfigRef names a cluster-scoped ProviderConfig.
+func (ClusterFlavour) ProviderConfigRef(name string) *xpv1.Reference {
+	return &xpv1.Reference{Name: name}
+}
+
+// Selector selects by controller reference and composition-resource label.
+func (ClusterFlavour) Selector(target string) *xpv1.Selector {
+	t := true
+	return &xpv1.Selector{MatchControllerRef: &t, MatchLabels: map[string]string{LabelResource: target}}
+}
+
+// schemeBuilders register the provider-aws kinds the function composes.
+var schemeBuilders = []func(*runtime.Scheme) error{ //nolint:gochecknoglobals // A constant list.
+	cloudwatchv1beta2.AddToScheme,
+	cloudwatcheventsv1beta1.AddToScheme,
+	cloudwatcheventsv1beta2.AddToScheme,
+	cloudwatchlogsv1beta1.AddToScheme,
+	ec2v1beta1.AddToScheme,
+	ec2v1beta2.AddToScheme,
+	iamv1beta1.AddToScheme,
+	kmsv1beta1.AddToScheme,
+	lambdav1beta1.AddToScheme,
+	lambdav1beta2.AddToScheme,
+	rdsv1beta1.AddToScheme,
+	rdsv1beta3.AddToScheme,
+	route53v1beta1.AddToScheme,
+	route53v1beta2.AddToScheme,
+	s3v1beta1.AddToScheme,
+	s3v1beta2.AddToScheme,
+	snsv1beta1.AddToScheme,
+}
+
+// RegisterScheme adds the provider-aws kinds the function composes to composed.Scheme.
+func RegisterScheme() error {
+	for _, add := range schemeBuilders {
+		if err := add(composed.Scheme); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+// Package fn is function-postgres-dr: it expands a PostgresDR XR into the provider-aws managed
+// resources of two regions. RunFunction is a pure function of its request.
+package fn
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/crossplane/function-sdk-go/errors"
+	"github.com/crossplane/function-sdk-go/logging"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/request"
+	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/resource/composed"
+	"github.com/crossplane/function-sdk-go/response"
+)
+
+// Condition types the function sets on the XR and its claim.
+const (
+	// TypeStaged is True when nothing is withheld waiting for observed state.
+	TypeStaged = "Staged"
+
+	ReasonAllStaged       = "AllStaged"
+	ReasonWaitingObserved = "WaitingForObservedState"
+)
+
+// LabelClaimName is the label Crossplane puts on an XR with the name of its claim.
+const LabelClaimName = "crossplane.io/claim-name"
+
+// Function expands PostgresDR XRs.
+type Function struct {
+	fnv1.UnimplementedFunctionRunnerServiceServer
+
+	log logging.Logger
+}
+
+// NewFunction returns the function, with the provider-aws kinds it composes registered.
+func NewFunction(log logging.Logger) (*Function, error) {
+	if err := RegisterScheme(); err != nil {
+		return nil, errors.Wrap(err, "cannot register provider-aws kinds")
+	}
+	return &Function{log: log}, nil
+}
+
+// RunFunction runs the function.
+func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
+	rsp := response.To(req, response.DefaultTTL)
+
+	in, err := ParseInput(req)
+	if err != nil {
+		response.Fatal(rsp, err)
+		return rsp, nil
+	}
+	oxr, err := request.GetObservedCompositeResource(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "cannot get the observed composite resource"))
+		return rsp, nil
+	}
+	log := f.log.WithValues("xr", oxr.Resource.GetName())
+
+	specMap, _ := oxr.Resource.Object["spec"].(map[string]any)
+	spec, err := ParseSpec(specMap)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "invalid spec"))
+		return rsp, nil
+	}
+	if errs := ValidateSpec(spec, in); len(errs) > 0 {
+		response.Fatal(rsp, errors.Wrap(errs.ToAggregate(), "invalid spec"))
+		return rsp, nil
+	}
+	plan, err := NewPlan(oxr.Resource.GetName(), oxr.Resource.GetLabels()[LabelClaimName], spec, in)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "cannot plan the XR"))
+		return rsp, nil
+	}
+	observed, err := request.GetObservedComposedResources(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "cannot get the observed composed resources"))
+		return rsp, nil
+	}
+	o := Observed(observed)
+
+	d := NewDesired(ClusterFlavour{}, plan.ProviderConfig)
+	BuildNetwork(plan, o, d)
+
+	desired, err := request.GetDesiredComposedResources(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "cannot get the desired composed resources"))
+		return rsp, nil
+	}
+	for _, name := range d.Order {
+		cd, err := composed.From(d.Resources[name])
+		if err != nil {
+			response.Fatal(rsp, errors.Wrapf(err, "cannot convert composed resource %q", name))
+			return rsp, nil
+		}
+		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: Readiness(o, name)}
+	}
+	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "cannot set the desired composed resources"))
+		return rsp, nil
+	}
+
+	dxr, err := request.GetDesiredCompositeResource(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "cannot get the desired composite resource"))
+		return rsp, nil
+	}
+	status := BuildStatus(plan, o, d)
+	sm, err := toMap(status)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "cannot encode the XR's status"))
+		return rsp, nil
+	}
+	dxr.Resource.Object["status"] = sm
+	if err := response.SetDesiredCompositeResource(rsp, dxr); err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "cannot set the desired composite resource"))
+		return rsp, nil
+	}
+
+	if len(d.Waiting) > 0 {
+		response.ConditionFalse(rsp, TypeStaged, ReasonWaitingObserved).
+			WithMessage("Waiting for " + strings.Join(d.Waiting, "; ")).TargetCompositeAndClaim()
+	} else {
+		response.ConditionTrue(rsp, TypeStaged, ReasonAllStaged).TargetCompositeAndClaim()
+	}
+	log.Debug("Composed", "resources", len(d.Order), "waiting", len(d.Waiting), "phase", status.Phase)
+	return rsp, nil
+}
+
+func toMap(v any) (map[string]any, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	if err := json.Unmarshal(j, &out); err != nil {
+		return nil, fmt.Errorf("cannot decode %s: %w", j, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,37 @@
+package fn
+
+import (
+	"github.com/crossplane/function-sdk-go/resource"
+)
+
+// Readiness is a desired resource's readiness: ready once it is observed with Ready=True.
+func Readiness(o Observed, name resource.Name) resource.Ready {
+	if o.Ready(name) {
+		return resource.ReadyTrue
+	}
+	return resource.ReadyFalse
+}
+
+// AllReady reports whether every desired resource is ready and nothing is withheld.
+func AllReady(o Observed, d *Desired) bool {
+	if len(d.Waiting) > 0 {
+		return false
+	}
+	for _, name := range d.Order {
+		if !o.Ready(name) {
+			return false
+		}
+	}
+	return true
+}
+
+// NotReady returns the desired resources that are not ready yet, in build order.
+func NotReady(o Observed, d *Desired) []resource.Name {
+	var out []resource.Name
+	for _, name := range d.Order {
+		if !o.Ready(name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -1,0 +1,254 @@
+package fn
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/pgdr/function-postgres-dr/apis/v1alpha1"
+	inputv1alpha1 "github.com/pgdr/function-postgres-dr/input/v1alpha1"
+)
+
+var (
+	reInstanceClass = regexp.MustCompile(`^db\.[a-z0-9]+\.[a-z0-9]+$`)
+	reIdentifier    = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
+	reBackupWindow  = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	reMaintWindow   = regexp.MustCompile(`^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	reEmail         = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	reDNSName       = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	reDNSLabel      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	reZoneID        = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+)
+
+// reservedUsernames cannot be an RDS PostgreSQL master user.
+var reservedUsernames = []string{"postgres", "rdsadmin", "admin"} //nolint:gochecknoglobals // A constant list.
+
+// Supported PostgreSQL major versions.
+const (
+	minMajorVersion = 13
+	maxMajorVersion = 17
+)
+
+// ParseSpec decodes the XR's spec, applies the defaults and validates it. Every error names the
+// field path, the bad value and the fix.
+func ParseSpec(spec map[string]any) (v1alpha1.XPostgresDRSpec, error) {
+	out := v1alpha1.XPostgresDRSpec{}
+	if spec == nil {
+		return out, errors.New("spec: Required value: the XR has no spec: set spec.regions.primary and spec.regions.dr")
+	}
+	j, err := json.Marshal(spec)
+	if err != nil {
+		return out, fmt.Errorf("cannot encode spec: %w", err)
+	}
+	if err := json.Unmarshal(j, &out); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return out, fmt.Errorf("spec.%s: Invalid value: a %s: must be of type %s", te.Field, te.Value, jsonType(te.Type.Kind().String()))
+		}
+		return out, fmt.Errorf("cannot decode spec: %w", err)
+	}
+	out.Default()
+	return out, nil
+}
+
+func jsonType(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"), strings.HasPrefix(kind, "float"):
+		return "integer"
+	case kind == "bool", kind == "ptr":
+		return "boolean"
+	case kind == "map", kind == "struct":
+		return "object"
+	case kind == "slice":
+		return "array"
+	}
+	return kind
+}
+
+// ValidateSpec checks what the XRD's schema cannot, and again what it can (render has no API
+// server). It returns every problem found.
+func ValidateSpec(s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) field.ErrorList {
+	var errs field.ErrorList
+	sp := field.NewPath("spec")
+
+	rp := sp.Child("regions")
+	for _, r := range []struct {
+		path  *field.Path
+		value string
+	}{{rp.Child("primary"), s.Regions.Primary}, {rp.Child("dr"), s.Regions.DR}} {
+		switch {
+		case r.value == "":
+			errs = append(errs, field.Required(r.path, "set an AWS region such as us-east-1"))
+		case !KnownRegion(r.value):
+			errs = append(errs, field.NotSupported(r.path, r.value, SortedRegions()))
+		}
+	}
+	if s.Regions.Primary != "" && s.Regions.Primary == s.Regions.DR {
+		errs = append(errs, field.Invalid(rp.Child("dr"), s.Regions.DR, "must differ from spec.regions.primary: choose another region for the DR copy"))
+	}
+	if s.ActiveRegion != s.Regions.Primary && s.ActiveRegion != s.Regions.DR {
+		errs = append(errs, field.Invalid(sp.Child("activeRegion"), s.ActiveRegion,
+			fmt.Sprintf("must be spec.regions.primary (%s) or spec.regions.dr (%s)", s.Regions.Primary, s.Regions.DR)))
+	}
+
+	errs = append(errs, validatePostgres(sp.Child("postgres"), s.Postgres, in)...)
+	errs = append(errs, validateNetwork(sp.Child("network"), s)...)
+
+	bp := sp.Child("backups")
+	if d := s.Backups.NoncurrentVersionDays; d < 1 || d > 3650 {
+		errs = append(errs, field.Invalid(bp.Child("noncurrentVersionDays"), d, "must be 1 to 3650 days"))
+	}
+
+	errs = append(errs, validateMonitoring(sp.Child("monitoring"), s.Monitoring)...)
+
+	fp := sp.Child("failover")
+	if s.Failover.Mode != v1alpha1.FailoverManual && s.Failover.Mode != v1alpha1.FailoverAutomatic {
+		errs = append(errs, field.NotSupported(fp.Child("mode"), s.Failover.Mode, []string{string(v1alpha1.FailoverManual), string(v1alpha1.FailoverAutomatic)}))
+	}
+	if !reDNSName.MatchString(s.Failover.ZoneName) {
+		errs = append(errs, field.Invalid(fp.Child("zoneName"), s.Failover.ZoneName, "must be a lowercase DNS name such as pgdr.internal"))
+	}
+	if s.Failover.ZoneID != "" && !reZoneID.MatchString(s.Failover.ZoneID) {
+		errs = append(errs, field.Invalid(fp.Child("zoneID"), s.Failover.ZoneID, "must be a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ, or empty for a new private zone"))
+	}
+	if !reDNSLabel.MatchString(s.Failover.RecordName) {
+		errs = append(errs, field.Invalid(fp.Child("recordName"), s.Failover.RecordName, "must be a lowercase DNS label such as db"))
+	}
+	if len(s.ProviderConfigName) > 253 {
+		errs = append(errs, field.TooLong(sp.Child("providerConfigName"), s.ProviderConfigName, 253))
+	}
+	return errs
+}
+
+func validatePostgres(pp *field.Path, p v1alpha1.Postgres, in *inputv1alpha1.Input) field.ErrorList {
+	var errs field.ErrorList
+	if p.MajorVersion < minMajorVersion || p.MajorVersion > maxMajorVersion {
+		errs = append(errs, field.NotSupported(pp.Child("majorVersion"), p.MajorVersion, []string{"13", "14", "15", "16", "17"}))
+	}
+	for _, c := range []struct {
+		path  *field.Path
+		value string
+	}{{pp.Child("instanceClass"), p.InstanceClass}, {pp.Child("drInstanceClass"), p.DRInstanceClass}} {
+		if !reInstanceClass.MatchString(c.value) {
+			errs = append(errs, field.Invalid(c.path, c.value, "must be an RDS instance class such as db.r6g.large"))
+			continue
+		}
+		if in != nil && len(in.AllowedInstanceClasses) > 0 && !slices.Contains(in.AllowedInstanceClasses, c.value) {
+			errs = append(errs, field.NotSupported(c.path, c.value, in.AllowedInstanceClasses))
+		}
+	}
+	if p.StorageGB < 20 || p.StorageGB > 65536 {
+		errs = append(errs, field.Invalid(pp.Child("storageGB"), p.StorageGB, "must be 20 to 65536 GiB"))
+	}
+	if p.MaxStorageGB < p.StorageGB || p.MaxStorageGB > 65536 {
+		errs = append(errs, field.Invalid(pp.Child("maxStorageGB"), p.MaxStorageGB,
+			fmt.Sprintf("must be at least spec.postgres.storageGB (%d) and at most 65536, or 0 for %dx storageGB", p.StorageGB, v1alpha1.StorageCeilingFactor)))
+	}
+	if p.BackupRetentionDays < 1 || p.BackupRetentionDays > 35 {
+		errs = append(errs, field.Invalid(pp.Child("backupRetentionDays"), p.BackupRetentionDays, "must be 1 to 35 days: a read replica needs automated backups on its source"))
+	}
+	if !reBackupWindow.MatchString(p.BackupWindow) {
+		errs = append(errs, field.Invalid(pp.Child("backupWindow"), p.BackupWindow, "must be hh24:mi-hh24:mi in UTC, such as 03:00-04:00"))
+	}
+	if !reMaintWindow.MatchString(p.MaintenanceWindow) {
+		errs = append(errs, field.Invalid(pp.Child("maintenanceWindow"), p.MaintenanceWindow, "must be ddd:hh24:mi-ddd:hh24:mi in UTC, such as sun:05:00-sun:06:00"))
+	}
+	if !reIdentifier.MatchString(p.DatabaseName) || len(p.DatabaseName) > 63 {
+		errs = append(errs, field.Invalid(pp.Child("databaseName"), p.DatabaseName, "must start with a letter, hold only letters, digits and _, and be at most 63 characters"))
+	}
+	switch {
+	case !reIdentifier.MatchString(p.Username) || len(p.Username) > 16:
+		errs = append(errs, field.Invalid(pp.Child("username"), p.Username, "must start with a letter, hold only letters, digits and _, and be at most 16 characters"))
+	case slices.Contains(reservedUsernames, strings.ToLower(p.Username)):
+		errs = append(errs, field.Invalid(pp.Child("username"), p.Username, "is reserved by RDS: choose another user name such as pgadmin"))
+	}
+	if v, ok := p.Parameters["rds.force_ssl"]; ok && v != "1" {
+		errs = append(errs, field.Invalid(pp.Child("parameters").Key("rds.force_ssl"), v, "must stay 1: TLS to PostgreSQL is enforced; remove the parameter"))
+	}
+	return errs
+}
+
+func validateNetwork(np *field.Path, s v1alpha1.XPostgresDRSpec) field.ErrorList {
+	var errs field.ErrorList
+	n := s.Network
+	if n.AZCount < 2 || n.AZCount > maxAZs {
+		errs = append(errs, field.Invalid(np.Child("azCount"), n.AZCount, fmt.Sprintf("must be 2 to %d: Multi-AZ needs subnets in at least two zones", maxAZs)))
+	}
+	if n.NATGateways < 1 || n.NATGateways > n.AZCount {
+		errs = append(errs, field.Invalid(np.Child("natGateways"), n.NATGateways, fmt.Sprintf("must be 1 to spec.network.azCount (%d)", n.AZCount)))
+	}
+	if n.SubnetPrefix < 16 || n.SubnetPrefix > 28 {
+		errs = append(errs, field.Invalid(np.Child("subnetPrefix"), n.SubnetPrefix, "must be 16 to 28"))
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	plans := map[string]NetworkPlan{}
+	for _, c := range []struct {
+		name, cidr, region string
+		azs                []string
+	}{{"primaryCIDR", n.PrimaryCIDR, s.Regions.Primary, n.PrimaryAZs}, {"drCIDR", n.DRCIDR, s.Regions.DR, n.DRAZs}} {
+		p, err := PlanCIDRs(c.cidr, n.SubnetPrefix, n.AZCount)
+		if err != nil {
+			errs = append(errs, field.Invalid(np.Child(c.name), c.cidr, err.Error()))
+			continue
+		}
+		plans[c.name] = p
+		if KnownRegion(c.region) {
+			azPath := np.Child(strings.TrimSuffix(c.name, "CIDR") + "AZs")
+			if _, err := AvailabilityZones(c.region, n.AZCount, c.azs); err != nil {
+				errs = append(errs, field.Invalid(azPath, c.azs, err.Error()))
+			}
+		}
+	}
+	if p, ok := plans["primaryCIDR"]; ok {
+		if d, ok := plans["drCIDR"]; ok && p.VPC.Overlaps(d.VPC) {
+			errs = append(errs, field.Invalid(np.Child("drCIDR"), n.DRCIDR,
+				fmt.Sprintf("overlaps spec.network.primaryCIDR (%s): peered VPCs need disjoint ranges, e.g. %s", n.PrimaryCIDR, suggestDisjoint(p))))
+		}
+	}
+	return errs
+}
+
+// suggestDisjoint proposes the VPC range right after the given one.
+func suggestDisjoint(p NetworkPlan) string {
+	size := uint32(1) << uint(32-p.VPC.Bits())
+	return uintToIPv4(ipv4ToUint(p.VPC.Addr())+size).String() + "/" + fmt.Sprint(p.VPC.Bits())
+}
+
+func validateMonitoring(mp *field.Path, m v1alpha1.Monitoring) field.ErrorList {
+	var errs field.ErrorList
+	ranges := []struct {
+		name     string
+		v, lo, h int64
+		unit     string
+	}{
+		{"replicationLagSeconds", int64(m.ReplicationLagSeconds), 1, 86400, "seconds"},
+		{"replicationLagBytes", m.ReplicationLagBytes, 1024, 1 << 40, "bytes"},
+		{"cpuPercent", int64(m.CPUPercent), 1, 100, "percent"},
+		{"freeStoragePercent", int64(m.FreeStoragePercent), 1, 90, "percent"},
+		{"freeMemoryMB", int64(m.FreeMemoryMB), 1, 1 << 20, "MiB"},
+		{"maxConnections", int64(m.MaxConnections), 1, 1 << 20, "connections"},
+		{"latencyMillis", int64(m.LatencyMillis), 1, 60000, "milliseconds"},
+		{"lagCheckMinutes", int64(m.LagCheckMinutes), 1, 60, "minutes"},
+	}
+	for _, r := range ranges {
+		if r.v < r.lo || r.v > r.h {
+			errs = append(errs, field.Invalid(mp.Child(r.name), r.v, fmt.Sprintf("must be %d to %d %s", r.lo, r.h, r.unit)))
+		}
+	}
+	if len(m.NotificationEmails) > 10 {
+		errs = append(errs, field.TooMany(mp.Child("notificationEmails"), len(m.NotificationEmails), 10))
+	}
+	for i, e := range m.NotificationEmails {
+		if !reEmail.MatchString(e) {
+			errs = append(errs, field.Invalid(mp.Child("notificationEmails").Index(i), e, "must be an email address such as dba@example.com"))
+		}
+	}
+	return errs
+}

@@ -1,0 +1,106 @@
+// Package main is function-postgres-dr's command line: it serves the function over gRPC, with
+// mTLS unless --insecure is given.
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+
+	function "github.com/crossplane/function-sdk-go"
+	"github.com/crossplane/function-sdk-go/errors"
+	"github.com/crossplane/function-sdk-go/logging"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	fnv1beta1 "github.com/crossplane/function-sdk-go/proto/v1beta1"
+
+	"github.com/pgdr/function-postgres-dr/fn"
+)
+
+// MiB is a mebibyte.
+const MiB = 1 << 20
+
+// CLI is the function's command line.
+type CLI struct {
+	Debug bool `help:"Emit debug logs in addition to info logs." short:"d"`
+
+	Network            string        `default:"tcp"   help:"Network on which to listen for gRPC connections."`
+	Address            string        `default:":9443" help:"Address at which to listen for gRPC connections."`
+	TLSServerCertsDir  string        `env:"TLS_SERVER_CERTS_DIR" help:"Directory holding the server's tls.crt and tls.key and the ca.crt that client certificates must be signed by."`
+	Insecure           bool          `help:"Serve without mTLS. Only for local development: Crossplane always uses mTLS."`
+	MaxRecvMessageSize int           `default:"4" help:"Largest request accepted, in MiB."`
+	ShutdownTimeout    time.Duration `default:"10s" help:"How long in-flight requests may finish after SIGTERM."`
+}
+
+// Run serves the function until SIGTERM or SIGINT, then drains in-flight requests.
+func (c *CLI) Run() error {
+	log, err := function.NewLogger(c.Debug)
+	if err != nil {
+		return errors.Wrap(err, "cannot create logger")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	lis, err := (&net.ListenConfig{}).Listen(ctx, c.Network, c.Address)
+	if err != nil {
+		return errors.Wrapf(err, "cannot listen for %s connections at %q", c.Network, c.Address)
+	}
+	return c.Serve(ctx, log, lis)
+}
+
+// Serve serves the function on the listener until the context is done.
+func (c *CLI) Serve(ctx context.Context, log logging.Logger, lis net.Listener) error {
+	so := &function.ServeOptions{}
+	for _, o := range []function.ServeOption{function.MTLSCertificates(c.TLSServerCertsDir), function.Insecure(c.Insecure)} {
+		if err := o(so); err != nil {
+			return errors.Wrap(err, "cannot load server credentials")
+		}
+	}
+	if so.Credentials == nil {
+		return errors.New("no credentials: give --tls-server-certs-dir (ca.crt, tls.crt, tls.key) or, for local development only, --insecure")
+	}
+	if c.MaxRecvMessageSize < 1 {
+		return errors.Errorf("--max-recv-message-size must be at least 1 MiB, not %d", c.MaxRecvMessageSize)
+	}
+	f, err := fn.NewFunction(log)
+	if err != nil {
+		return errors.Wrap(err, "cannot create function")
+	}
+	srv := grpc.NewServer(grpc.Creds(so.Credentials), grpc.MaxRecvMsgSize(c.MaxRecvMessageSize*MiB))
+	fnv1.RegisterFunctionRunnerServiceServer(srv, f)
+	fnv1beta1.RegisterFunctionRunnerServiceServer(srv, function.ServeBeta(f))
+	hs := health.NewServer()
+	healthgrpc.RegisterHealthServer(srv, hs)
+
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(lis) }()
+	log.Info("Serving", "address", lis.Addr().String(), "insecure", c.Insecure)
+
+	select {
+	case err := <-done:
+		return errors.Wrap(err, "cannot serve gRPC")
+	case <-ctx.Done():
+	}
+	log.Info("Shutting down: draining in-flight requests", "timeout", c.ShutdownTimeout.String())
+	hs.Shutdown()
+	stopped := make(chan struct{})
+	go func() { srv.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(c.ShutdownTimeout):
+		srv.Stop()
+	}
+	return nil
+}
+
+func main() {
+	ctx := kong.Parse(&CLI{}, kong.Description("function-postgres-dr: PostgreSQL with a disaster-recovery copy in a second AWS region."))
+	ctx.FatalIfErrorf(ctx.Run())
+	os.Exit(0)
+}
