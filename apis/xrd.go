@@ -52,11 +52,11 @@ func WrapXRD(crdYAML []byte) ([]byte, error) {
 		"kind":       "CompositeResourceDefinition",
 		"metadata":   map[string]any{"name": "xpostgresdrs." + v1alpha1.Group},
 		"spec": map[string]any{
-			"scope":                "LegacyCluster",
-			"group":                v1alpha1.Group,
-			"names":                map[string]any{"kind": v1alpha1.XRKind, "plural": "xpostgresdrs", "categories": []any{"crossplane", "pgdr"}},
-			"claimNames":           map[string]any{"kind": v1alpha1.ClaimKind, "plural": "postgresdrclaims", "categories": []any{"pgdr"}},
-			"connectionSecretKeys": ConnectionSecretKeys,
+			"scope":                 "LegacyCluster",
+			"group":                 v1alpha1.Group,
+			"names":                 map[string]any{"kind": v1alpha1.XRKind, "plural": "xpostgresdrs", "categories": []any{"crossplane", "pgdr"}},
+			"claimNames":            map[string]any{"kind": v1alpha1.ClaimKind, "plural": "postgresdrclaims", "categories": []any{"pgdr"}},
+			"connectionSecretKeys":  ConnectionSecretKeys,
 			"defaultCompositionRef": map[string]any{"name": CompositionName},
 			"versions": []any{map[string]any{
 				"name":                     v1alpha1.Version,

@@ -131,9 +131,9 @@ func TestRunFunctionStaging(t *testing.T) {
 			reason: "Nothing observed: both networks, no peering, and a condition naming what it waits for.",
 			want: want{
 				present: map[resource.Name]map[string]any{
-					"primary-vpc":               {"spec.forProvider.region": "us-east-1", "spec.forProvider.cidrBlock": "10.0.0.0/16", "spec.providerConfigRef.name": "aws"},
-					"dr-vpc":                    {"spec.forProvider.region": "us-east-2", "spec.forProvider.cidrBlock": "10.1.0.0/16"},
-					"dr-subnet-database-c":      {"spec.forProvider.cidrBlock": "10.1.10.0/24", "spec.forProvider.availabilityZone": "us-east-2c"},
+					"primary-vpc":          {"spec.forProvider.region": "us-east-1", "spec.forProvider.cidrBlock": "10.0.0.0/16", "spec.providerConfigRef.name": "aws"},
+					"dr-vpc":               {"spec.forProvider.region": "us-east-2", "spec.forProvider.cidrBlock": "10.1.0.0/16"},
+					"dr-subnet-database-c": {"spec.forProvider.cidrBlock": "10.1.10.0/24", "spec.forProvider.availabilityZone": "us-east-2c"},
 				},
 				absent: []resource.Name{"primary-peering", "dr-peering-accepter", "primary-rt-private-a-peer"},
 				conditions: []*fnv1.Condition{{

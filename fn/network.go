@@ -3,7 +3,6 @@ package fn
 import (
 	"fmt"
 
-
 	"github.com/crossplane/function-sdk-go/resource"
 
 	ec2v1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/ec2/v1beta1"
@@ -332,4 +331,3 @@ func buildPeering(p *Plan, o Observed, d *Desired) {
 		})
 	}
 }
-
