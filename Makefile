@@ -18,7 +18,7 @@ FUNCTION        := $(BIN)/function
 
 export PATH := $(ROOT)/$(BIN):$(PATH)
 
-.PHONY: all tools function render test generate e2e bench xpkg lambda fuzz clean
+.PHONY: all tools function render test test-update generate e2e bench xpkg lambda fuzz clean
 
 all: test
 
@@ -55,6 +55,19 @@ XR       ?= examples/xr.yaml
 OBSERVED ?=
 render: $(FUNCTION) $(CROSSPLANE) $(CROSSPLANE_CORE)
 	@hack/render.sh $(XR) $(OBSERVED)
+
+## ---- tests -------------------------------------------------------------------------------------
+
+# test: unit tests, the XRD/CRD staleness check, golden renders with the real crossplane CLI and
+# their validation against the provider-aws CRDs, and the Lambdas on real PostgreSQL.
+TEST_ENV := CROSSPLANE=$(ROOT)/$(CROSSPLANE) CROSSPLANE_CORE=$(ROOT)/$(CROSSPLANE_CORE) CONTROLLER_GEN=$(ROOT)/$(CONTROLLER_GEN)
+test: $(CROSSPLANE) $(CROSSPLANE_CORE) $(CONTROLLER_GEN)
+	$(TEST_ENV) $(GO) test ./...
+
+# test-update: rewrite the observed fixtures and golden renders; review the diff before committing.
+test-update: $(CROSSPLANE) $(CROSSPLANE_CORE)
+	$(TEST_ENV) $(GO) test -run TestObservedFixtures -update .
+	$(TEST_ENV) $(GO) test -run TestRender -update .
 
 ## ---- code generation ---------------------------------------------------------------------------
 

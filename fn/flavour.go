@@ -1,6 +1,9 @@
 package fn
 
 import (
+	"slices"
+	"strings"
+
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -82,4 +85,24 @@ func RegisterScheme() error {
 		}
 	}
 	return nil
+}
+
+// ComposedGroups returns the API groups of the kinds the function composes, sorted.
+func ComposedGroups() []string {
+	s := runtime.NewScheme()
+	seen := map[string]bool{}
+	for _, add := range schemeBuilders {
+		_ = add(s)
+	}
+	for gvk := range s.AllKnownTypes() {
+		if strings.HasSuffix(gvk.Group, ".upbound.io") {
+			seen[gvk.Group] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for g := range seen {
+		out = append(out, g)
+	}
+	slices.Sort(out)
+	return out
 }

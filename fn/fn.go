@@ -96,6 +96,8 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 			response.Fatal(rsp, errors.Wrapf(err, "cannot convert composed resource %q", name))
 			return rsp, nil
 		}
+		// Status is the provider's to write; a desired status is noise in every apply.
+		delete(cd.Object, "status")
 		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: Readiness(o, name)}
 	}
 	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {

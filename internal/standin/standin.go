@@ -1,0 +1,159 @@
+// Package standin does, for tests, what provider-aws would do to a managed resource once AWS
+// has made it, and only that: it marks the resource Ready and Synced and fills the
+// status.atProvider fields the function reads (ids, ARNs, endpoints), with values derived
+// deterministically from the resource so fixtures are stable. It never touches spec.
+package standin
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// Account is the AWS account id the stand-in pretends to be.
+const Account = "123456789012"
+
+// AnnotationCompositionResourceName is where Crossplane records a composed resource's name.
+const AnnotationCompositionResourceName = "crossplane.io/composition-resource-name"
+
+// Observe marks a managed resource (as an unstructured object) ready and fills its atProvider
+// from its forProvider, as the provider would after creating it.
+func Observe(obj map[string]any) {
+	kind, _ := obj["kind"].(string)
+	apiVersion, _ := obj["apiVersion"].(string)
+	group := strings.SplitN(apiVersion, "/", 2)[0]
+	service := strings.SplitN(group, ".", 2)[0]
+	fp := getMap(obj, "spec", "forProvider")
+	region, _ := fp["region"].(string)
+	key := identity(obj)
+	h := shortHash(key)
+
+	at := map[string]any{}
+	for k, v := range fp {
+		// The provider reflects what it was asked for; refs and selectors are spec-only.
+		if !strings.HasSuffix(k, "Ref") && !strings.HasSuffix(k, "Selector") && !strings.HasSuffix(k, "Refs") {
+			at[k] = v
+		}
+	}
+	id := idFor(kind, h, fp)
+	at["id"] = id
+	at["arn"] = fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", service, region, Account, strings.ToLower(kind), id)
+
+	switch kind {
+	case "Instance": // rds
+		ident := getString(obj, "metadata", "annotations", "crossplane.io/external-name")
+		if ident == "" {
+			ident, _ = fp["identifier"].(string)
+		}
+		if ident == "" {
+			ident = "db-" + h
+		}
+		at["id"] = ident
+		at["identifier"] = ident
+		at["arn"] = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", region, Account, ident)
+		at["address"] = fmt.Sprintf("%s.c%s.%s.rds.amazonaws.com", ident, h[:10], region)
+		at["port"] = float64(5432)
+		at["endpoint"] = fmt.Sprintf("%s:5432", at["address"])
+		at["resourceId"] = "db-" + strings.ToUpper(h)
+		at["masterUserSecret"] = []any{map[string]any{
+			"secretArn":    fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-%s", region, Account, h),
+			"secretStatus": "active",
+		}}
+	case "Key", "ReplicaKey":
+		at["keyId"] = "mrk-" + h + h[:16]
+		at["id"] = at["keyId"]
+		at["arn"] = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, Account, at["keyId"])
+	case "Bucket":
+		name := getString(obj, "metadata", "annotations", "crossplane.io/external-name")
+		if name == "" {
+			name = getString(obj, "metadata", "name")
+		}
+		at["id"] = name
+		at["bucket"] = name
+		at["arn"] = "arn:aws:s3:::" + name
+	case "Topic":
+		at["arn"] = fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, Account, id)
+	case "Role", "Policy":
+		at["arn"] = fmt.Sprintf("arn:aws:iam::%s:%s/%s", Account, strings.ToLower(kind), id)
+	case "Function":
+		at["arn"] = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, Account, id)
+	case "MetricAlarm", "CompositeAlarm":
+		at["arn"] = fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", region, Account, id)
+	case "Zone":
+		at["zoneId"] = id
+	case "HealthCheck":
+		at["id"] = h + "-hc"
+	}
+
+	status := getMap(obj, "status")
+	if status == nil {
+		status = map[string]any{}
+		obj["status"] = status
+	}
+	status["atProvider"] = at
+	status["conditions"] = []any{
+		condition("Ready", "Available"),
+		condition("Synced", "ReconcileSuccess"),
+	}
+}
+
+// identity is what makes a resource unique within an XR's graph: its composition-resource name
+// when it has one, else its name.
+func identity(obj map[string]any) string {
+	if n := getString(obj, "metadata", "annotations", AnnotationCompositionResourceName); n != "" {
+		return n
+	}
+	return getString(obj, "metadata", "name")
+}
+
+func idFor(kind, h string, fp map[string]any) string {
+	prefixes := map[string]string{
+		"VPC": "vpc", "Subnet": "subnet", "InternetGateway": "igw", "EIP": "eipalloc",
+		"NATGateway": "nat", "RouteTable": "rtb", "Route": "r", "RouteTableAssociation": "rtbassoc",
+		"SecurityGroup": "sg", "SecurityGroupIngressRule": "sgr", "SecurityGroupEgressRule": "sgr",
+		"VPCEndpoint": "vpce", "VPCPeeringConnection": "pcx", "Zone": "Z",
+	}
+	switch kind {
+	case "VPCPeeringConnectionAccepter":
+		if id, ok := fp["vpcPeeringConnectionId"].(string); ok {
+			return id
+		}
+	case "Zone":
+		return "Z" + strings.ToUpper(h) + "EXAMPLE"
+	}
+	if p, ok := prefixes[kind]; ok {
+		return p + "-" + h
+	}
+	return strings.ToLower(kind) + "-" + h
+}
+
+func condition(typ, reason string) map[string]any {
+	return map[string]any{"type": typ, "status": "True", "reason": reason, "lastTransitionTime": "2026-01-01T00:00:00Z"}
+}
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])[:17]
+}
+
+func getMap(obj map[string]any, path ...string) map[string]any {
+	cur := obj
+	for _, p := range path {
+		next, ok := cur[p].(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = next
+	}
+	return cur
+}
+
+func getString(obj map[string]any, path ...string) string {
+	m := getMap(obj, path[:len(path)-1]...)
+	if m == nil {
+		return ""
+	}
+	s, _ := m[path[len(path)-1]].(string)
+	return s
+}

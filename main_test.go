@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/crossplane/function-sdk-go/logging"
+)
+
+// testPKI writes a CA and a server certificate for 127.0.0.1 in the layout the function reads
+// (ca.crt, tls.crt, tls.key) and returns the dir and a client certificate signed by the CA.
+func testPKI(t *testing.T) (string, tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test-ca"}, IsCA: true, BasicConstraintsValid: true,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	issue := func(serial int64, cn string, usage x509.ExtKeyUsage) ([]byte, *ecdsa.PrivateKey) {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{usage},
+			KeyUsage: x509.KeyUsageDigitalSignature,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der, k
+	}
+	pemKey := func(k *ecdsa.PrivateKey) []byte {
+		b, _ := x509.MarshalECPrivateKey(k)
+		return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: b})
+	}
+	pemCert := func(der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}) }
+	srvDER, srvKey := issue(2, "function", x509.ExtKeyUsageServerAuth)
+	for name, b := range map[string][]byte{"ca.crt": pemCert(caDER), "tls.crt": pemCert(srvDER), "tls.key": pemKey(srvKey)} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cliDER, cliKey := issue(3, "crossplane", x509.ExtKeyUsageClientAuth)
+	client, err := tls.X509KeyPair(pemCert(cliDER), pemKey(cliKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return dir, client, pool
+}
+
+func serve(t *testing.T, c *CLI) (string, context.CancelFunc, chan error) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Serve(ctx, logging.NewNopLogger(), lis) }()
+	t.Cleanup(cancel)
+	return lis.Addr().String(), cancel, done
+}
+
+func checkHealth(addr string, creds credentials.TransportCredentials) (healthgrpc.HealthCheckResponse_ServingStatus, error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close() //nolint:errcheck // Test cleanup.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	rsp, err := healthgrpc.NewHealthClient(conn).Check(ctx, &healthgrpc.HealthCheckRequest{})
+	return rsp.GetStatus(), err
+}
+
+func TestServeMTLS(t *testing.T) {
+	dir, client, pool := testPKI(t)
+	addr, cancel, done := serve(t, &CLI{TLSServerCertsDir: dir, MaxRecvMessageSize: 4, ShutdownTimeout: time.Second})
+
+	cases := map[string]struct {
+		reason string
+		creds  credentials.TransportCredentials
+		wantOK bool
+	}{
+		"ClientCert": {
+			reason: "A client with a certificate from the CA is served, and health reports SERVING.",
+			creds:  credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{client}, RootCAs: pool, MinVersion: tls.VersionTLS12}),
+			wantOK: true,
+		},
+		"NoClientCert": {
+			reason: "A TLS client without a certificate is refused: mTLS, not just TLS.",
+			creds:  credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}),
+		},
+		"Plaintext": {
+			reason: "A plaintext client is refused.",
+			creds:  insecure.NewCredentials(),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			st, err := checkHealth(addr, tc.creds)
+			if tc.wantOK && (err != nil || st != healthgrpc.HealthCheckResponse_SERVING) {
+				t.Errorf("\n%s\nhealth: %v %v, want SERVING", tc.reason, st, err)
+			}
+			if !tc.wantOK && err == nil {
+				t.Errorf("\n%s\nhealth answered %v, want the connection refused", tc.reason, st)
+			}
+		})
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve after shutdown: %v, want nil (graceful stop)", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("Serve did not return within 5s of the shutdown signal")
+	}
+}
+
+func TestServeRefusesWithoutCredentials(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		cli    CLI
+		want   string
+	}{
+		"NoCreds": {
+			reason: "Neither certificates nor --insecure: the function refuses to serve.",
+			cli:    CLI{MaxRecvMessageSize: 4},
+			want:   "give --tls-server-certs-dir",
+		},
+		"MissingDir": {
+			reason: "A certificates dir without the files names what is missing.",
+			cli:    CLI{TLSServerCertsDir: "/nonexistent", MaxRecvMessageSize: 4},
+			want:   "cannot load X509 keypair",
+		},
+		"ZeroMessageSize": {
+			reason: "A zero message size is refused.",
+			cli:    CLI{Insecure: true},
+			want:   "--max-recv-message-size must be at least 1 MiB",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			lis, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lis.Close() //nolint:errcheck // Test cleanup.
+			err = tc.cli.Serve(context.Background(), logging.NewNopLogger(), lis)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("\n%s\nServe: %v, want an error containing %q", tc.reason, err, tc.want)
+			}
+		})
+	}
+}
