@@ -41,6 +41,10 @@ $(CRANE): tools/misc/go.mod tools/misc/go.sum
 $(RIE): tools/misc/go.mod tools/misc/go.sum
 	cd tools/misc && $(GOBUILD) -o $(ROOT)/$@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
+## ---- the Lambdas (their own module under lambda/) -------------------------------------------
+
+include lambda/lambda.mk
+
 ## ---- the function ------------------------------------------------------------------------------
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './_output/*' -not -path './tools/*' -not -path './lambda/*' -not -path './e2e/*' 2>/dev/null) go.mod go.sum
@@ -62,7 +66,9 @@ render: $(FUNCTION) $(CROSSPLANE) $(CROSSPLANE_CORE)
 # their validation against the provider-aws CRDs, and the Lambdas on real PostgreSQL.
 TEST_ENV := CROSSPLANE=$(ROOT)/$(CROSSPLANE) CROSSPLANE_CORE=$(ROOT)/$(CROSSPLANE_CORE) CONTROLLER_GEN=$(ROOT)/$(CONTROLLER_GEN)
 test: $(CROSSPLANE) $(CROSSPLANE_CORE) $(CONTROLLER_GEN)
+	hack/install-postgres.sh
 	$(TEST_ENV) $(GO) test ./...
+	$(MAKE) lambda-test
 
 # test-update: rewrite the observed fixtures and golden renders; review the diff before committing.
 test-update: $(CROSSPLANE) $(CROSSPLANE_CORE)

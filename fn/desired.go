@@ -2,6 +2,7 @@ package fn
 
 import (
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -52,5 +53,36 @@ func (d *Desired) Wait(what string) {
 
 // Select returns a selector of the named resource of the same XR.
 func (d *Desired) Select(name resource.Name) *xpv1.Selector {
-	return d.flavour.Selector(string(name))
+	return d.flavour.Selector(map[string]string{LabelResource: string(name)})
+}
+
+// SelectAll returns a selector of every resource of the same XR that carries the labels.
+func (d *Desired) SelectAll(labels map[string]string) *xpv1.Selector {
+	return d.flavour.Selector(labels)
+}
+
+// AddLabelled is Add with extra labels that SelectAll can select on.
+func (d *Desired) AddLabelled(name resource.Name, mr Managed, labels map[string]string) {
+	l := mr.GetLabels()
+	if l == nil {
+		l = map[string]string{}
+	}
+	for k, v := range labels {
+		l[k] = v
+	}
+	mr.SetLabels(l)
+	d.Add(name, mr)
+}
+
+// Named sets the AWS name of a resource whose provider-aws kind takes its name from the
+// external-name annotation (IAM roles, buckets, RDS groups, aliases, log groups...), so that the
+// name is the one Names computed rather than the one Crossplane generates.
+func Named[T Managed](mr T, externalName string) T {
+	a := mr.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[meta.AnnotationKeyExternalName] = externalName
+	mr.SetAnnotations(a)
+	return mr
 }

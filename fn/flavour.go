@@ -32,14 +32,21 @@ import (
 // same-region reference can select it (together with matchControllerRef).
 const LabelResource = "pgdr.io/resource"
 
+// Labels that group composed resources, so that a reference to several (the database subnets of
+// a region, for a DB subnet group) can select them all.
+const (
+	LabelRole = "pgdr.io/role"
+	LabelTier = "pgdr.io/tier"
+)
+
 // Flavour is what differs between the cluster-scoped (*.aws.upbound.io) and the namespaced
 // (*.aws.m.upbound.io) flavours of provider-aws: how a resource names its provider config and
 // how a reference selects its target. Builders call it and stay the same for both.
 type Flavour interface {
 	// ProviderConfigRef returns the reference to the named provider config.
 	ProviderConfigRef(name string) *xpv1.Reference
-	// Selector selects the composed resource of the same XR with the given name.
-	Selector(target string) *xpv1.Selector
+	// Selector selects the composed resources of the same XR that carry the labels.
+	Selector(labels map[string]string) *xpv1.Selector
 }
 
 // ClusterFlavour composes the cluster-scoped *.aws.upbound.io managed resources.
@@ -50,10 +57,10 @@ func (ClusterFlavour) ProviderConfigRef(name string) *xpv1.Reference {
 	return &xpv1.Reference{Name: name}
 }
 
-// Selector selects by controller reference and composition-resource label.
-func (ClusterFlavour) Selector(target string) *xpv1.Selector {
+// Selector selects by controller reference and labels.
+func (ClusterFlavour) Selector(labels map[string]string) *xpv1.Selector {
 	t := true
-	return &xpv1.Selector{MatchControllerRef: &t, MatchLabels: map[string]string{LabelResource: target}}
+	return &xpv1.Selector{MatchControllerRef: &t, MatchLabels: labels}
 }
 
 // schemeBuilders register the provider-aws kinds the function composes.

@@ -24,6 +24,10 @@ const (
 
 	ReasonAllStaged       = "AllStaged"
 	ReasonWaitingObserved = "WaitingForObservedState"
+
+	// TypeFailedOver is True when the DR instance takes writes.
+	TypeFailedOver          = "FailedOver"
+	ReasonPromotedOutOfBand = "PromotedOutOfBand"
 )
 
 // LabelClaimName is the label Crossplane puts on an XR with the name of its claim.
@@ -81,9 +85,17 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	o := Observed(observed)
+	if errs := RefuseReplacement(plan, o); len(errs) > 0 {
+		response.Fatal(rsp, errors.Wrap(errs.ToAggregate(), "refusing a change that would replace a database or its network"))
+		return rsp, nil
+	}
+	st := DetectFailover(plan, o)
 
 	d := NewDesired(ClusterFlavour{}, plan.ProviderConfig)
 	BuildNetwork(plan, o, d)
+	BuildKMS(plan, o, d)
+	BuildDatabase(plan, o, st, d)
+	BuildStorage(plan, o, d)
 
 	desired, err := request.GetDesiredComposedResources(req)
 	if err != nil {
@@ -100,6 +112,9 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		delete(cd.Object, "status")
 		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: Readiness(o, name)}
 	}
+	if kept := KeepObserved(o, desired); len(kept) > 0 {
+		response.Warning(rsp, errors.Errorf("kept observed stateful resources the spec no longer asks for, so that no data is deleted: %v", kept)).TargetCompositeAndClaim()
+	}
 	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot set the desired composed resources"))
 		return rsp, nil
@@ -110,18 +125,24 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		response.Fatal(rsp, errors.Wrap(err, "cannot get the desired composite resource"))
 		return rsp, nil
 	}
-	status := BuildStatus(plan, o, d)
+	status := BuildStatus(plan, o, st, d)
 	sm, err := toMap(status)
 	if err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot encode the XR's status"))
 		return rsp, nil
 	}
 	dxr.Resource.Object["status"] = sm
+	dxr.ConnectionDetails = ConnectionDetails(plan, o, st)
 	if err := response.SetDesiredCompositeResource(rsp, dxr); err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot set the desired composite resource"))
 		return rsp, nil
 	}
 
+	if st.PromotedOutOfBand {
+		response.ConditionTrue(rsp, TypeFailedOver, ReasonPromotedOutOfBand).
+			WithMessage(fmt.Sprintf("The DR replica %s was promoted outside Crossplane and takes writes; Crossplane no longer asks for a replication source and deletes neither instance. To make this permanent set spec.activeRegion to %s.",
+				plan.Names.DBInstance(RoleDR), plan.Spec.Regions.DR)).TargetCompositeAndClaim()
+	}
 	if len(d.Waiting) > 0 {
 		response.ConditionFalse(rsp, TypeStaged, ReasonWaitingObserved).
 			WithMessage("Waiting for " + strings.Join(d.Waiting, "; ")).TargetCompositeAndClaim()

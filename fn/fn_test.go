@@ -2,20 +2,25 @@ package fn
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
+
+	"github.com/pgdr/function-postgres-dr/internal/standin"
 )
 
-const testInput = `{"apiVersion":"fn.pgdr.io/v1alpha1","kind":"Input","providerConfigName":"aws",
+const testInput = `{"apiVersion":"fn.pgdr.io/v1alpha1","kind":"Input","accountID":"123456789012","providerConfigName":"aws",
 "lambdaArtifacts":[{"region":"us-east-1","bucket":"art-use1"},{"region":"us-east-2","bucket":"art-use2"}]}`
 
 func testXR(spec string) string {
@@ -40,12 +45,6 @@ func newRequest(input, xr string, observed map[string]string) *fnv1.RunFunctionR
 		}
 	}
 	return req
-}
-
-// observedWithID is an observed managed resource that is Ready and has an id.
-func observedWithID(apiVersion, kind, id string) string {
-	return `{"apiVersion":"` + apiVersion + `","kind":"` + kind + `","metadata":{"name":"x"},
-"status":{"atProvider":{"id":"` + id + `","arn":"arn:aws:x:` + id + `"},"conditions":[{"type":"Ready","status":"True","reason":"Available","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`
 }
 
 func runFn(t *testing.T, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {
@@ -114,64 +113,129 @@ func TestRunFunctionFatal(t *testing.T) {
 	}
 }
 
+// converge returns what provider-aws would report after passes reconciles of the spec (0: until
+// nothing new is desired), as observed resources for newRequest.
+func converge(t *testing.T, input, xr string, passes int) map[string]string {
+	t.Helper()
+	f, err := NewFunction(logging.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(observed map[string]map[string]any) (map[string]map[string]any, error) {
+		req := newRequest(input, xr, nil)
+		req.Observed.Resources = map[string]*fnv1.Resource{}
+		for n, o := range observed {
+			s, err := structpb.NewStruct(o)
+			if err != nil {
+				return nil, err
+			}
+			req.Observed.Resources[n] = &fnv1.Resource{Resource: s}
+		}
+		rsp, err := f.RunFunction(context.Background(), req)
+		if err != nil || len(rsp.GetResults()) > 0 {
+			return nil, fmt.Errorf("RunFunction: %v %v", err, rsp.GetResults())
+		}
+		out := map[string]map[string]any{}
+		for n, r := range rsp.GetDesired().GetResources() {
+			out[n] = r.GetResource().AsMap()
+		}
+		return out, nil
+	}
+	observed, err := standin.Converge(run, "orders-x1", passes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for n, o := range observed {
+		j, _ := json.Marshal(o)
+		out[n] = string(j)
+	}
+	return out
+}
+
 func TestRunFunctionStaging(t *testing.T) {
-	drVPC := observedWithID("ec2.aws.upbound.io/v1beta1", "VPC", "vpc-dr")
-	pcx := observedWithID("ec2.aws.upbound.io/v1beta2", "VPCPeeringConnection", "pcx-1")
 	type want struct {
-		present    map[resource.Name]map[string]any // resource -> field path -> value
-		absent     []resource.Name
-		conditions []*fnv1.Condition
+		present map[resource.Name]map[string]any // resource -> field path -> value
+		absent  []resource.Name
+		waiting []string // substrings of status.waitingFor entries, in order
+		staged  fnv1.Status
 	}
 	cases := map[string]struct {
-		reason   string
-		observed map[string]string
-		want     want
+		reason string
+		passes int // -1: nothing observed
+		want   want
 	}{
 		"FirstPass": {
-			reason: "Nothing observed: both networks, no peering, and a condition naming what it waits for.",
+			reason: "Nothing observed: both networks, the primary key and both buckets; everything that needs an observed id or ARN waits and says so.",
+			passes: -1,
 			want: want{
 				present: map[resource.Name]map[string]any{
-					"primary-vpc":          {"spec.forProvider.region": "us-east-1", "spec.forProvider.cidrBlock": "10.0.0.0/16", "spec.providerConfigRef.name": "aws"},
-					"dr-vpc":               {"spec.forProvider.region": "us-east-2", "spec.forProvider.cidrBlock": "10.1.0.0/16"},
-					"dr-subnet-database-c": {"spec.forProvider.cidrBlock": "10.1.10.0/24", "spec.forProvider.availabilityZone": "us-east-2c"},
+					"primary-vpc":             {"spec.forProvider.region": "us-east-1", "spec.forProvider.cidrBlock": "10.0.0.0/16", "spec.providerConfigRef.name": "aws"},
+					"dr-vpc":                  {"spec.forProvider.region": "us-east-2", "spec.forProvider.cidrBlock": "10.1.0.0/16"},
+					"dr-subnet-database-c":    {"spec.forProvider.cidrBlock": "10.1.10.0/24", "spec.forProvider.availabilityZone": "us-east-2c"},
+					"primary-kms-key":         {"spec.forProvider.multiRegion": true, "spec.forProvider.enableKeyRotation": true, "spec.forProvider.deletionWindowInDays": float64(30)},
+					"dr-backup-bucket":        {"spec.forProvider.forceDestroy": false, "spec.forProvider.region": "us-east-2"},
+					"primary-db-subnet-group": {"spec.forProvider.subnetIdSelector.matchLabels": map[string]any{"pgdr.io/role": "primary", "pgdr.io/tier": "database"}},
 				},
-				absent: []resource.Name{"primary-peering", "dr-peering-accepter", "primary-rt-private-a-peer"},
-				conditions: []*fnv1.Condition{{
-					Type: TypeStaged, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: ReasonWaitingObserved,
-					Message: ptr("Waiting for the DR VPC's id (dr-vpc), to request the VPC peering"),
-					Target:  fnv1.Target_TARGET_COMPOSITE_AND_CLAIM.Enum(),
-				}},
+				absent: []resource.Name{"primary-peering", "dr-kms-key", "primary-db-instance", "dr-db-instance", "primary-backup-bucket-replication", "dr-backup-bucket-encryption"},
+				waiting: []string{
+					"the DR VPC's id (dr-vpc), to request the VPC peering",
+					"the primary KMS key's ARN (primary-kms-key), to replicate the key to us-east-2",
+					"the primary KMS key's ARN (primary-kms-key), to encrypt the primary database",
+					"the primary database's ARN (primary-db-instance), to create its cross-region replica",
+					"the DR KMS key's ARN (dr-kms-key), to encrypt the cross-region replica",
+					"the DR KMS key's ARN (dr-kms-key), to encrypt the DR backup bucket",
+					"the primary bucket's versioning to be enabled",
+					"the dr bucket's versioning to be enabled",
+					"both KMS keys' ARNs",
+				},
+				staged: fnv1.Status_STATUS_CONDITION_FALSE,
 			},
 		},
-		"DRVPCObserved": {
-			reason:   "The DR VPC's id is observed: the peering is requested with it, and primary peer routes appear.",
-			observed: map[string]string{"dr-vpc": drVPC},
+		"SecondPass": {
+			reason: "The first pass observed: the peering, the replica key and the primary database appear, wired to observed ids and ARNs.",
+			passes: 1,
 			want: want{
 				present: map[resource.Name]map[string]any{
-					"primary-peering":           {"spec.forProvider.peerVpcId": "vpc-dr", "spec.forProvider.peerRegion": "us-east-2", "spec.forProvider.region": "us-east-1"},
+					"primary-peering":           {"spec.forProvider.peerRegion": "us-east-2", "spec.forProvider.region": "us-east-1"},
 					"primary-rt-private-a-peer": {"spec.forProvider.destinationCidrBlock": "10.1.0.0/16"},
+					"dr-kms-key":                {"spec.forProvider.region": "us-east-2"},
+					"primary-db-instance":       {"spec.forProvider.storageEncrypted": true, "spec.forProvider.multiAz": true, "spec.forProvider.publiclyAccessible": false, "spec.forProvider.deletionProtection": true, "spec.forProvider.skipFinalSnapshot": false, "spec.forProvider.manageMasterUserPassword": true, "spec.forProvider.engineVersion": "16"},
 				},
-				absent: []resource.Name{"dr-peering-accepter", "dr-rt-private-a-peer"},
+				absent:  []resource.Name{"dr-peering-accepter", "dr-db-instance"},
+				waiting: []string{
+					"the VPC peering connection's id (primary-peering), to accept it in us-east-2",
+					"the DR replica key's ARN (dr-kms-key), to alias it",
+					"the primary database's ARN (primary-db-instance), to create its cross-region replica",
+					"the DR KMS key's ARN (dr-kms-key), to encrypt the cross-region replica",
+					"the DR KMS key's ARN (dr-kms-key), to encrypt the DR backup bucket",
+					"both KMS keys' ARNs, to grant the replication role their use",
+				},
+				staged:  fnv1.Status_STATUS_CONDITION_FALSE,
 			},
 		},
-		"PeeringObserved": {
-			reason:   "The connection's id is observed: the DR side accepts it and routes back.",
-			observed: map[string]string{"dr-vpc": drVPC, "primary-peering": pcx},
+		"Ready": {
+			reason: "Everything observed ready: the replica names its source and key by ARN, without the fields that conflict with replicateSourceDb; nothing waits.",
+			passes: 0,
 			want: want{
 				present: map[resource.Name]map[string]any{
-					"dr-peering-accepter":  {"spec.forProvider.vpcPeeringConnectionId": "pcx-1", "spec.forProvider.region": "us-east-2", "spec.forProvider.autoAccept": true},
-					"dr-rt-private-b-peer": {"spec.forProvider.vpcPeeringConnectionId": "pcx-1", "spec.forProvider.destinationCidrBlock": "10.0.0.0/16"},
+					"dr-peering-accepter":               {"spec.forProvider.autoAccept": true, "spec.forProvider.region": "us-east-2"},
+					"dr-rt-private-b-peer":              {"spec.forProvider.destinationCidrBlock": "10.0.0.0/16"},
+					"dr-db-instance":                    {"spec.forProvider.username": nil, "spec.forProvider.dbName": nil, "spec.forProvider.engine": nil, "spec.forProvider.manageMasterUserPassword": nil, "spec.forProvider.storageEncrypted": true, "spec.managementPolicies": []any{"Observe", "Create", "Update", "Delete"}},
+					"dr-db-backup-replication":          {"spec.forProvider.region": "us-east-2", "spec.forProvider.retentionPeriod": float64(7)},
+					"primary-backup-bucket-replication": {"spec.forProvider.region": "us-east-1"},
 				},
-				conditions: []*fnv1.Condition{{
-					Type: TypeStaged, Status: fnv1.Status_STATUS_CONDITION_TRUE, Reason: ReasonAllStaged,
-					Target: fnv1.Target_TARGET_COMPOSITE_AND_CLAIM.Enum(),
-				}},
+				staged: fnv1.Status_STATUS_CONDITION_TRUE,
 			},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			rsp := runFn(t, newRequest(testInput, testXR(testSpec), tc.observed))
+			var observed map[string]string
+			if tc.passes >= 0 {
+				observed = converge(t, testInput, testXR(testSpec), tc.passes)
+			}
+			rsp := runFn(t, newRequest(testInput, testXR(testSpec), observed))
 			if len(rsp.GetResults()) != 0 {
 				t.Fatalf("\n%s\nunexpected results: %v", tc.reason, rsp.GetResults())
 			}
@@ -184,6 +248,9 @@ func TestRunFunctionStaging(t *testing.T) {
 				}
 				m := r.GetResource().AsMap()
 				for path, want := range fields {
+					if strings.Contains(path, "external-name") {
+						continue
+					}
 					if diff := cmp.Diff(want, get(m, path)); diff != "" {
 						t.Errorf("\n%s\n%s %s: -want, +got:\n%s", tc.reason, name, path, diff)
 					}
@@ -194,10 +261,27 @@ func TestRunFunctionStaging(t *testing.T) {
 					t.Errorf("\n%s\n%s is desired before what it needs is observed", tc.reason, name)
 				}
 			}
-			if tc.want.conditions != nil {
-				if diff := cmp.Diff(tc.want.conditions, rsp.GetConditions(), protocmp.Transform()); diff != "" {
-					t.Errorf("\n%s\nconditions: -want, +got:\n%s", tc.reason, diff)
+			var waiting []string
+			ws, _ := get(rsp.GetDesired().GetComposite().GetResource().AsMap(), "status.waitingFor").([]any)
+			for _, w := range ws {
+				waiting = append(waiting, w.(string))
+			}
+			if len(waiting) != len(tc.want.waiting) {
+				t.Errorf("\n%s\nwaitingFor has %d entries, want %d:\n%s", tc.reason, len(waiting), len(tc.want.waiting), strings.Join(waiting, "\n"))
+			}
+			for i, w := range tc.want.waiting {
+				if i < len(waiting) && !strings.Contains(waiting[i], w) {
+					t.Errorf("\n%s\nwaitingFor[%d] = %q, want it to contain %q", tc.reason, i, waiting[i], w)
 				}
+			}
+			var staged *fnv1.Condition
+			for _, c := range rsp.GetConditions() {
+				if c.GetType() == TypeStaged {
+					staged = c
+				}
+			}
+			if staged.GetStatus() != tc.want.staged {
+				t.Errorf("\n%s\nStaged condition %v, want %v", tc.reason, staged, tc.want.staged)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"fmt"
+	"regexp"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -16,6 +17,8 @@ const (
 	InputAPIVersion = "fn.pgdr.io/v1alpha1"
 	InputKind       = "Input"
 )
+
+var reAccountID = regexp.MustCompile(`^[0-9]{12}$`)
 
 // ParseInput reads and checks the function's Input from the Composition's pipeline step.
 func ParseInput(req *fnv1.RunFunctionRequest) (*inputv1alpha1.Input, error) {
@@ -39,6 +42,9 @@ func ParseInput(req *fnv1.RunFunctionRequest) (*inputv1alpha1.Input, error) {
 func ValidateInput(in *inputv1alpha1.Input) field.ErrorList {
 	var errs field.ErrorList
 	ip := field.NewPath("input")
+	if !reAccountID.MatchString(in.AccountID) {
+		errs = append(errs, field.Invalid(ip.Child("accountID"), in.AccountID, "set the 12-digit AWS account id the provider config manages, such as 123456789012"))
+	}
 	seen := map[string]bool{}
 	for i, a := range in.LambdaArtifacts {
 		ap := ip.Child("lambdaArtifacts").Index(i)

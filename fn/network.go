@@ -71,7 +71,7 @@ func buildRegionNetwork(p *Plan, rp RegionPlan, d *Desired) {
 
 	for _, tier := range Tiers {
 		for i, az := range rp.AZs {
-			d.Add(SubnetName(role, tier, az), &ec2v1beta1.Subnet{
+			d.AddLabelled(SubnetName(role, tier, az), &ec2v1beta1.Subnet{
 				Spec: ec2v1beta1.SubnetSpec{ForProvider: ec2v1beta1.SubnetParameters_2{
 					Region:              region,
 					VPCIDSelector:       d.Select(vpc),
@@ -80,7 +80,7 @@ func buildRegionNetwork(p *Plan, rp RegionPlan, d *Desired) {
 					MapPublicIPOnLaunch: ptr(false),
 					Tags:                p.Tags(role, p.Names.Resource(role, fmt.Sprintf("%s-%s", tier, AZLetter(az)))),
 				}},
-			})
+			}, TierLabels(role, tier))
 		}
 	}
 
@@ -150,6 +150,11 @@ func buildRegionNetwork(p *Plan, rp RegionPlan, d *Desired) {
 
 	buildSecurityGroups(p, rp, d)
 	buildEndpoints(p, rp, d)
+}
+
+// TierLabels are the labels of a region's subnets of a tier.
+func TierLabels(role Role, tier Tier) map[string]string {
+	return map[string]string{LabelRole: string(role), LabelTier: string(tier)}
 }
 
 // PrivateRouteTables returns the resource names of a region's private route tables.

@@ -17,6 +17,11 @@ type Input struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// AccountID is the 12-digit AWS account the provider config manages. KMS key policies name it:
+	// they let this account's RDS, S3, SNS, CloudWatch and CloudWatch Logs use the keys.
+	// +kubebuilder:validation:Pattern=`^[0-9]{12}$`
+	AccountID string `json:"accountID"`
+
 	// ProviderConfigName is the provider-aws ProviderConfig used when a claim names none.
 	// +kubebuilder:default="default"
 	// +optional

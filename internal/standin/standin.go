@@ -157,3 +157,47 @@ func getString(obj map[string]any, path ...string) string {
 	s, _ := m[path[len(path)-1]].(string)
 	return s
 }
+
+// Runner runs one reconcile: from the observed composed resources (by composition-resource name,
+// as objects) to the desired ones.
+type Runner func(observed map[string]map[string]any) (desired map[string]map[string]any, err error)
+
+// Converge reconciles like Crossplane and provider-aws together: each pass observes, through
+// Observe, every resource the previous pass desired, named <xrName>-<resource name>. It stops
+// after passes passes, or with passes 0 when a pass desires nothing new (everything observed
+// ready), and returns the observed resources.
+func Converge(run Runner, xrName string, passes int) (map[string]map[string]any, error) {
+	observed := map[string]map[string]any{}
+	for pass := 1; passes == 0 || pass <= passes; pass++ {
+		desired, err := run(observed)
+		if err != nil {
+			return nil, fmt.Errorf("pass %d: %w", pass, err)
+		}
+		next := make(map[string]map[string]any, len(desired))
+		for name, obj := range desired {
+			md, _ := obj["metadata"].(map[string]any)
+			if md == nil {
+				md = map[string]any{}
+				obj["metadata"] = md
+			}
+			md["name"] = xrName + "-" + name
+			ann, _ := md["annotations"].(map[string]any)
+			if ann == nil {
+				ann = map[string]any{}
+				md["annotations"] = ann
+			}
+			ann[AnnotationCompositionResourceName] = name
+			Observe(obj)
+			next[name] = obj
+		}
+		done := passes == 0 && len(next) == len(observed)
+		observed = next
+		if done {
+			break
+		}
+		if pass > 50 {
+			return nil, fmt.Errorf("no fixpoint after %d passes", pass)
+		}
+	}
+	return observed, nil
+}

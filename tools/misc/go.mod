@@ -1,6 +1,6 @@
 module github.com/pgdr/function-postgres-dr/tools/misc
 
-go 1.26
+go 1.26.6
 
 require (
 	github.com/aws/aws-lambda-runtime-interface-emulator v0.0.0-20261030222936-bef5c4ba774d

@@ -1,0 +1,229 @@
+package fn
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/crossplane/function-sdk-go/resource"
+
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+
+	iamv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/iam/v1beta1"
+	rdsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta1"
+	rdsv1beta3 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta3"
+)
+
+// Database settings the spec does not choose.
+const (
+	engine                    = "postgres"
+	storageType               = "gp3"
+	caCertIdentifier          = "rds-ca-rsa2048-g1"
+	monitoringIntervalSeconds = 60
+	performanceInsightsDays   = 7
+	slowQueryMillis           = "1000"
+	enhancedMonitoringPolicy  = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+)
+
+// logExports are the PostgreSQL logs both instances publish to CloudWatch Logs.
+var logExports = []*string{ptr("postgresql"), ptr("upgrade")} //nolint:gochecknoglobals // A constant list.
+
+// replicaManagementPolicies leave out LateInitialize: provider-aws would copy the source's user
+// name, database name and engine into the replica's spec, which then conflict with
+// replicateSourceDb.
+var replicaManagementPolicies = xpv1.ManagementPolicies{ //nolint:gochecknoglobals // A constant list.
+	xpv1.ManagementActionObserve, xpv1.ManagementActionCreate, xpv1.ManagementActionUpdate, xpv1.ManagementActionDelete,
+}
+
+// DBInstanceName is the resource name of a region's database instance: the primary in the
+// primary region, the cross-region read replica in the DR region.
+func DBInstanceName(r Role) resource.Name { return ResourceName(r, "db-instance") }
+
+// DBInstanceARN returns the observed ARN of a region's database instance, or "".
+func DBInstanceARN(o Observed, r Role) string { return o.AtProvider(DBInstanceName(r), "arn") }
+
+// DBEndpoint returns the observed endpoint address of a region's database instance, or "".
+func DBEndpoint(o Observed, r Role) string { return o.AtProvider(DBInstanceName(r), "address") }
+
+// DBSecretARN returns the ARN of the RDS-managed master user secret of the primary, or "".
+func DBSecretARN(o Observed) string {
+	return o.String(DBInstanceName(RolePrimary), "status.atProvider.masterUserSecret[0].secretArn")
+}
+
+// ParameterFamily is the RDS parameter group family of a PostgreSQL major version.
+func ParameterFamily(major int) string { return fmt.Sprintf("postgres%d", major) }
+
+// BuildDatabase adds both regions' subnet groups, parameter groups and monitoring roles, the
+// Multi-AZ primary, and, once the primary's and the DR key's ARNs are observed, the encrypted
+// cross-region read replica and the replication of automated backups into the DR region.
+func BuildDatabase(p *Plan, o Observed, st FailoverState, d *Desired) {
+	for _, role := range Roles {
+		buildDBSupport(p, d, role)
+	}
+	buildPrimary(p, o, d)
+	buildReplica(p, o, st, d)
+	buildBackupReplication(p, o, d)
+}
+
+func buildDBSupport(p *Plan, d *Desired, role Role) {
+	region := p.Regions[role].Region
+	d.Add(ResourceName(role, "db-subnet-group"), Named(&rdsv1beta1.SubnetGroup{
+		Spec: rdsv1beta1.SubnetGroupSpec{ForProvider: rdsv1beta1.SubnetGroupParameters{
+			Region:           &region,
+			Description:      ptr("Database subnets of " + p.Names.Base + " in " + region),
+			SubnetIDSelector: d.SelectAll(TierLabels(role, TierDatabase)),
+			Tags:             p.Tags(role, p.Names.RDSGroup(role, "subnets")),
+		}},
+	}, p.Names.RDSGroup(role, "subnets")))
+
+	params := map[string]string{
+		"rds.force_ssl":              "1",
+		"shared_preload_libraries":   "pg_stat_statements",
+		"log_min_duration_statement": slowQueryMillis,
+		"pg_stat_statements.track":   "all",
+	}
+	maps.Copy(params, p.Spec.Postgres.Parameters)
+	params["rds.force_ssl"] = "1"
+	pp := make([]rdsv1beta1.ParameterParameters, 0, len(params))
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		pp = append(pp, rdsv1beta1.ParameterParameters{Name: ptr(k), Value: ptr(params[k]), ApplyMethod: ptr("pending-reboot")})
+	}
+	family := ParameterFamily(p.Spec.Postgres.MajorVersion)
+	// The family is part of the name: a new major version gets a new group, and the old one stays
+	// in use until the instance has moved.
+	name := p.Names.RDSGroup(role, family)
+	d.Add(ResourceName(role, "db-parameter-group"), Named(&rdsv1beta1.ParameterGroup{
+		Spec: rdsv1beta1.ParameterGroupSpec{ForProvider: rdsv1beta1.ParameterGroupParameters{
+			Region:      &region,
+			Family:      ptr(family),
+			Description: ptr("PostgreSQL " + fmt.Sprint(p.Spec.Postgres.MajorVersion) + " parameters of " + p.Names.Base + ": TLS forced"),
+			Parameter:   pp,
+			Tags:        p.Tags(role, name),
+		}},
+	}, name))
+
+	mon := ResourceName(role, "db-monitoring-role")
+	d.Add(mon, Named(&iamv1beta1.Role{
+		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
+			Description:      ptr("RDS enhanced monitoring of " + p.Names.DBInstance(role)),
+			AssumeRolePolicy: AssumeRole("monitoring.rds.amazonaws.com").JSON(),
+			Tags:             p.Tags(role, p.Names.IAM(role, "rds-monitoring")),
+		}},
+	}, p.Names.IAM(role, "rds-monitoring")))
+	d.Add(ResourceName(role, "db-monitoring-policy"), &iamv1beta1.RolePolicyAttachment{
+		Spec: iamv1beta1.RolePolicyAttachmentSpec{ForProvider: iamv1beta1.RolePolicyAttachmentParameters{
+			PolicyArn:    ptr(enhancedMonitoringPolicy),
+			RoleSelector: d.Select(mon),
+		}},
+	})
+}
+
+// instanceCommon are the settings both instances share.
+func instanceCommon(p *Plan, d *Desired, role Role, keyARN string) rdsv1beta3.InstanceParameters {
+	pg := p.Spec.Postgres
+	region := p.Regions[role].Region
+	return rdsv1beta3.InstanceParameters{
+		Region:                             &region,
+		Identifier:                         ptr(p.Names.DBInstance(role)),
+		StorageType:                        ptr(storageType),
+		MaxAllocatedStorage:                ptr(float64(pg.MaxStorageGB)),
+		StorageEncrypted:                   ptr(true),
+		KMSKeyID:                           ptr(keyARN),
+		MultiAz:                            pg.MultiAZ,
+		BackupRetentionPeriod:              ptr(float64(pg.BackupRetentionDays)),
+		BackupWindow:                       ptr(pg.BackupWindow),
+		MaintenanceWindow:                  ptr(pg.MaintenanceWindow),
+		AutoMinorVersionUpgrade:            ptr(true),
+		DeletionProtection:                 p.Spec.DeletionProtection,
+		SkipFinalSnapshot:                  ptr(false),
+		FinalSnapshotIdentifier:            ptr(p.Names.DBInstance(role) + "-final"),
+		CopyTagsToSnapshot:                 ptr(true),
+		DeleteAutomatedBackups:             ptr(false),
+		PerformanceInsightsEnabled:         ptr(true),
+		PerformanceInsightsKMSKeyID:        ptr(keyARN),
+		PerformanceInsightsRetentionPeriod: ptr(float64(performanceInsightsDays)),
+		MonitoringInterval:                 ptr(float64(monitoringIntervalSeconds)),
+		MonitoringRoleArnSelector:          d.Select(ResourceName(role, "db-monitoring-role")),
+		IAMDatabaseAuthenticationEnabled:   ptr(true),
+		EnabledCloudwatchLogsExports:       logExports,
+		PubliclyAccessible:                 ptr(false),
+		VPCSecurityGroupIDSelector:         d.Select(SecurityGroupName(role, SGDatabase)),
+		DBSubnetGroupNameSelector:          d.Select(ResourceName(role, "db-subnet-group")),
+		ParameterGroupNameSelector:         d.Select(ResourceName(role, "db-parameter-group")),
+		Port:                               ptr(float64(PostgresPort)),
+		CACertIdentifier:                   ptr(caCertIdentifier),
+		Tags:                               p.Tags(role, p.Names.DBInstance(role)),
+	}
+}
+
+// buildPrimary adds the primary instance once its key's ARN is observed: the key encrypts the
+// storage, Performance Insights and the master user secret, and AWS cannot change any of them
+// after the instance exists, so the instance is not created with a default key meanwhile.
+func buildPrimary(p *Plan, o Observed, d *Desired) {
+	keyARN := KeyARN(o, RolePrimary)
+	if keyARN == "" {
+		d.Wait(fmt.Sprintf("the primary KMS key's ARN (%s), to encrypt the primary database", KeyName(RolePrimary)))
+		return
+	}
+	pg := p.Spec.Postgres
+	fp := instanceCommon(p, d, RolePrimary, keyARN)
+	fp.Engine = ptr(engine)
+	fp.EngineVersion = ptr(fmt.Sprint(pg.MajorVersion))
+	fp.AllowMajorVersionUpgrade = ptr(true)
+	fp.InstanceClass = ptr(pg.InstanceClass)
+	fp.AllocatedStorage = ptr(float64(pg.StorageGB))
+	fp.DBName = ptr(pg.DatabaseName)
+	fp.Username = ptr(pg.Username)
+	fp.ManageMasterUserPassword = ptr(true)
+	fp.MasterUserSecretKMSKeyID = ptr(keyARN)
+	d.Add(DBInstanceName(RolePrimary), &rdsv1beta3.Instance{Spec: rdsv1beta3.InstanceSpec{ForProvider: fp}})
+}
+
+// buildReplica adds the cross-region read replica once the primary's ARN and the DR key's ARN
+// are observed: a cross-region replica names its source by ARN, and AWS refuses an unencrypted
+// cross-region replica of an encrypted source. After a failover the instance stays, without a
+// replication source: dropping it is what promotes a replica.
+func buildReplica(p *Plan, o Observed, st FailoverState, d *Desired) {
+	srcARN, keyARN := DBInstanceARN(o, RolePrimary), KeyARN(o, RoleDR)
+	if (srcARN == "" || keyARN == "") && !o.Exists(DBInstanceName(RoleDR)) {
+		if srcARN == "" {
+			d.Wait(fmt.Sprintf("the primary database's ARN (%s), to create its cross-region replica", DBInstanceName(RolePrimary)))
+		}
+		if keyARN == "" {
+			d.Wait(fmt.Sprintf("the DR KMS key's ARN (%s), to encrypt the cross-region replica", KeyName(RoleDR)))
+		}
+		return
+	}
+	if keyARN == "" {
+		// Observed before, its key not now: keep asking for what the instance was made with.
+		keyARN = o.AtProvider(DBInstanceName(RoleDR), "kmsKeyId")
+	}
+	fp := instanceCommon(p, d, RoleDR, keyARN)
+	fp.InstanceClass = ptr(p.Spec.Postgres.DRInstanceClass)
+	if st.Writer == RolePrimary {
+		if srcARN == "" {
+			srcARN = o.AtProvider(DBInstanceName(RoleDR), "replicateSourceDb")
+		}
+		fp.ReplicateSourceDB = ptr(srcARN)
+	}
+	r := &rdsv1beta3.Instance{Spec: rdsv1beta3.InstanceSpec{ForProvider: fp}}
+	r.SetManagementPolicies(replicaManagementPolicies)
+	d.Add(DBInstanceName(RoleDR), r)
+}
+
+// buildBackupReplication copies the primary's automated backups into the DR region, encrypted
+// with the DR key: point-in-time restore there even if the replica is lost.
+func buildBackupReplication(p *Plan, o Observed, d *Desired) {
+	srcARN, keyARN := DBInstanceARN(o, RolePrimary), KeyARN(o, RoleDR)
+	if srcARN == "" || keyARN == "" {
+		return // buildReplica says what it waits for: the same ARNs.
+	}
+	d.Add(ResourceName(RoleDR, "db-backup-replication"), &rdsv1beta1.DBInstanceAutomatedBackupsReplication{
+		Spec: rdsv1beta1.DBInstanceAutomatedBackupsReplicationSpec{ForProvider: rdsv1beta1.DBInstanceAutomatedBackupsReplicationParameters{
+			Region:              ptr(p.Regions[RoleDR].Region),
+			SourceDBInstanceArn: ptr(srcARN),
+			KMSKeyID:            ptr(keyARN),
+			RetentionPeriod:     ptr(float64(p.Spec.Postgres.BackupRetentionDays)),
+		}},
+	})
+}

@@ -1,0 +1,122 @@
+package fn
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+)
+
+// TestNeverLoseData is a property over the spec: with everything observed ready, change one
+// field to another valid value; the function either refuses (Fatal, nothing desired changed) or
+// still desires every observed database, bucket and key.
+func TestNeverLoseData(t *testing.T) {
+	base := map[string]any{"regions": map[string]any{"primary": "us-east-1", "dr": "us-east-2"}}
+	observed := converge(t, testInput, testXR(mustJSON(base)), 0)
+	var stateful []string
+	for name, j := range observed {
+		if isStatefulJSON(j) {
+			stateful = append(stateful, name)
+		}
+	}
+	if len(stateful) != 6 {
+		t.Fatalf("want 6 observed stateful resources (2 instances, 2 buckets, 2 keys), got %v", stateful)
+	}
+
+	cases := map[string]struct {
+		path       string
+		value      any
+		wantRefuse string // a substring of the refusal; "" when the change must be honoured
+	}{
+		"PrimaryRegion":         {"regions.primary", "us-west-2", "spec.regions.primary"},
+		"DRRegion":              {"regions.dr", "us-west-2", "spec.regions.dr"},
+		"ActiveRegion":          {"activeRegion", "us-east-2", ""},
+		"MajorUpgrade":          {"postgres.majorVersion", 17, ""},
+		"MajorDowngrade":        {"postgres.majorVersion", 15, "spec.postgres.majorVersion"},
+		"InstanceClass":         {"postgres.instanceClass", "db.r6g.xlarge", ""},
+		"DRInstanceClass":       {"postgres.drInstanceClass", "db.r6g.2xlarge", ""},
+		"Storage":               {"postgres.storageGB", 200, ""},
+		"MaxStorage":            {"postgres.maxStorageGB", 2000, ""},
+		"MultiAZ":               {"postgres.multiAZ", false, ""},
+		"BackupRetention":       {"postgres.backupRetentionDays", 14, ""},
+		"BackupWindow":          {"postgres.backupWindow", "01:00-02:00", ""},
+		"MaintenanceWindow":     {"postgres.maintenanceWindow", "mon:01:00-mon:02:00", ""},
+		"DatabaseName":          {"postgres.databaseName", "other", "spec.postgres.databaseName"},
+		"Username":              {"postgres.username", "someone", "spec.postgres.username"},
+		"Parameters":            {"postgres.parameters", map[string]any{"work_mem": "65536"}, ""},
+		"PrimaryCIDR":           {"network.primaryCIDR", "10.7.0.0/16", "spec.network.primaryCIDR"},
+		"DRCIDR":                {"network.drCIDR", "10.8.0.0/16", "spec.network.drCIDR"},
+		"SubnetPrefix":          {"network.subnetPrefix", 25, "spec.network.subnetPrefix"},
+		"AZCountDown":           {"network.azCount", 2, "spec.network.azCount"},
+		"NATGateways":           {"network.natGateways", 1, ""},
+		"NATGatewaysPerAZ":      {"network.natGateways", 3, ""},
+		"NoncurrentDays":        {"backups.noncurrentVersionDays", 90, ""},
+		"NoReplication":         {"backups.replicateToDR", false, ""},
+		"LagSeconds":            {"monitoring.replicationLagSeconds", 120, ""},
+		"Emails":                {"monitoring.notificationEmails", []any{"a@example.com"}, ""},
+		"FailoverMode":          {"failover.mode", "Automatic", ""},
+		"ZoneName":              {"failover.zoneName", "db.example.internal", ""},
+		"RecordName":            {"failover.recordName", "orders", ""},
+		"DeletionProtectionOff": {"deletionProtection", false, ""},
+		"ProviderConfig":        {"providerConfigName", "other", ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			spec := map[string]any{}
+			_ = json.Unmarshal([]byte(mustJSON(base)), &spec)
+			set(spec, tc.path, tc.value)
+			rsp := runFn(t, newRequest(testInput, testXR(mustJSON(spec)), observed))
+			fatal := ""
+			for _, r := range rsp.GetResults() {
+				if r.GetSeverity() == fnv1.Severity_SEVERITY_FATAL {
+					fatal = r.GetMessage()
+				}
+			}
+			if tc.wantRefuse != "" {
+				if !strings.Contains(fatal, tc.wantRefuse) {
+					t.Fatalf("changing spec.%s to %v: want a refusal naming %s, got %q", tc.path, tc.value, tc.wantRefuse, fatal)
+				}
+				if n := len(rsp.GetDesired().GetResources()); n != 0 {
+					t.Errorf("a refusal desires %d resources, want none changed", n)
+				}
+				return
+			}
+			if fatal != "" {
+				t.Fatalf("changing spec.%s to %v was refused: %s", tc.path, tc.value, fatal)
+			}
+			for _, s := range stateful {
+				if _, ok := rsp.GetDesired().GetResources()[s]; !ok {
+					t.Errorf("changing spec.%s to %v dropped observed stateful resource %s: Crossplane would delete it", tc.path, tc.value, s)
+				}
+			}
+		})
+	}
+}
+
+func isStatefulJSON(j string) bool {
+	var o struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	_ = json.Unmarshal([]byte(j), &o)
+	return statefulKinds[strings.SplitN(o.APIVersion, "/", 2)[0]+"/"+o.Kind]
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func set(m map[string]any, path string, v any) {
+	parts := strings.Split(path, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
+}

@@ -1,0 +1,218 @@
+package fn
+
+import (
+	"fmt"
+
+	"github.com/crossplane/function-sdk-go/resource"
+
+	iamv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/iam/v1beta1"
+	s3v1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/s3/v1beta1"
+	s3v1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/s3/v1beta2"
+)
+
+// abortMultipartDays is when incomplete multipart uploads of backups are cleaned up.
+const abortMultipartDays = 7
+
+// BucketName is the resource name of a region's backup bucket.
+func BucketName(r Role) resource.Name { return ResourceName(r, "backup-bucket") }
+
+// bucketPart is the resource name of a bucket's configuration resource.
+func bucketPart(r Role, part string) resource.Name { return ResourceName(r, "backup-bucket", part) }
+
+// BucketARN is the ARN of a region's bucket: bucket ARNs hold no region or account.
+func BucketARN(p *Plan, r Role) string { return "arn:aws:s3:::" + p.Names.Bucket(p.Regions[r].Region) }
+
+// BucketPolicy denies every request to the bucket that is not over TLS.
+func BucketPolicy(bucketARN string) PolicyDocument {
+	return Policy(Statement{
+		Sid:       "DenyInsecureTransport",
+		Effect:    Deny,
+		Principal: map[string]any{"AWS": "*"},
+		Action:    []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutBucketPolicy"},
+		Resource:  []string{bucketARN, bucketARN + "/*"},
+		Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
+	})
+}
+
+// ReplicationPolicy lets S3 replicate the primary bucket's objects, KMS-encrypted with the
+// primary key, into the DR bucket under the DR key: these buckets, these keys, nothing else.
+func ReplicationPolicy(srcBucket, dstBucket, srcKey, dstKey, srcRegion, dstRegion string) PolicyDocument {
+	return Policy(
+		Statement{Sid: "ReadSourceConfiguration", Effect: Allow,
+			Action:   []string{"s3:GetReplicationConfiguration", "s3:ListBucket"},
+			Resource: []string{srcBucket}},
+		Statement{Sid: "ReadSourceObjects", Effect: Allow,
+			Action:   []string{"s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"},
+			Resource: []string{srcBucket + "/*"}},
+		Statement{Sid: "WriteReplicas", Effect: Allow,
+			Action:   []string{"s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"},
+			Resource: []string{dstBucket + "/*"}},
+		Statement{Sid: "DecryptSource", Effect: Allow,
+			Action:    []string{"kms:Decrypt"},
+			Resource:  []string{srcKey},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "s3." + srcRegion + ".amazonaws.com"}}},
+		Statement{Sid: "EncryptReplicas", Effect: Allow,
+			Action:    []string{"kms:Encrypt", "kms:GenerateDataKey"},
+			Resource:  []string{dstKey},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "s3." + dstRegion + ".amazonaws.com"}}},
+	)
+}
+
+// BuildStorage adds a backup bucket per region, versioned, SSE-KMS with the region's key and
+// bucket keys, public access blocked, owner-enforced, TLS only, old versions expiring; and the
+// replication of the primary bucket into the DR bucket once both are observed versioned.
+func BuildStorage(p *Plan, o Observed, d *Desired) {
+	for _, role := range Roles {
+		buildBucket(p, o, d, role)
+	}
+	if *p.Spec.Backups.ReplicateToDR {
+		buildBucketReplication(p, o, d)
+	}
+}
+
+func buildBucket(p *Plan, o Observed, d *Desired, role Role) {
+	region := p.Regions[role].Region
+	name := p.Names.Bucket(region)
+	b := BucketName(role)
+	d.Add(b, Named(&s3v1beta2.Bucket{
+		Spec: s3v1beta2.BucketSpec{ForProvider: s3v1beta2.BucketParameters{
+			Region:       &region,
+			ForceDestroy: ptr(false),
+			Tags:         p.Tags(role, name),
+		}},
+	}, name))
+	d.Add(bucketPart(role, "versioning"), &s3v1beta2.BucketVersioning{
+		Spec: s3v1beta2.BucketVersioningSpec{ForProvider: s3v1beta2.BucketVersioningParameters{
+			Region:                  &region,
+			BucketSelector:          d.Select(b),
+			VersioningConfiguration: &s3v1beta2.VersioningConfigurationParameters{Status: ptr("Enabled")},
+		}},
+	})
+	d.Add(bucketPart(role, "public-access-block"), &s3v1beta1.BucketPublicAccessBlock{
+		Spec: s3v1beta1.BucketPublicAccessBlockSpec{ForProvider: s3v1beta1.BucketPublicAccessBlockParameters{
+			Region:                &region,
+			BucketSelector:        d.Select(b),
+			BlockPublicAcls:       ptr(true),
+			BlockPublicPolicy:     ptr(true),
+			IgnorePublicAcls:      ptr(true),
+			RestrictPublicBuckets: ptr(true),
+		}},
+	})
+	d.Add(bucketPart(role, "ownership"), &s3v1beta2.BucketOwnershipControls{
+		Spec: s3v1beta2.BucketOwnershipControlsSpec{ForProvider: s3v1beta2.BucketOwnershipControlsParameters{
+			Region:         &region,
+			BucketSelector: d.Select(b),
+			Rule:           &s3v1beta2.BucketOwnershipControlsRuleParameters{ObjectOwnership: ptr("BucketOwnerEnforced")},
+		}},
+	})
+	d.Add(bucketPart(role, "policy"), &s3v1beta1.BucketPolicy{
+		Spec: s3v1beta1.BucketPolicySpec{ForProvider: s3v1beta1.BucketPolicyParameters{
+			Region:         &region,
+			BucketSelector: d.Select(b),
+			Policy:         BucketPolicy(BucketARN(p, role)).JSON(),
+		}},
+	})
+	d.Add(bucketPart(role, "lifecycle"), &s3v1beta2.BucketLifecycleConfiguration{
+		Spec: s3v1beta2.BucketLifecycleConfigurationSpec{ForProvider: s3v1beta2.BucketLifecycleConfigurationParameters{
+			Region:         &region,
+			BucketSelector: d.Select(b),
+			Rule: []s3v1beta2.BucketLifecycleConfigurationRuleParameters{{
+				ID:     ptr("expire-old-versions"),
+				Status: ptr("Enabled"),
+				Filter: []s3v1beta2.RuleFilterParameters{{Prefix: ptr("")}},
+				NoncurrentVersionExpiration: []s3v1beta2.RuleNoncurrentVersionExpirationParameters{{
+					NoncurrentDays: ptr(float64(p.Spec.Backups.NoncurrentVersionDays)),
+				}},
+				AbortIncompleteMultipartUpload: []s3v1beta2.AbortIncompleteMultipartUploadParameters{{
+					DaysAfterInitiation: ptr(float64(abortMultipartDays)),
+				}},
+			}},
+		}},
+	})
+
+	// The DR key is a ReplicaKey, which the encryption's key selector (Keys only) cannot find.
+	sse := &s3v1beta2.RuleApplyServerSideEncryptionByDefaultParameters{SseAlgorithm: ptr("aws:kms")}
+	if role == RolePrimary {
+		sse.KMSMasterKeyIDSelector = d.Select(KeyName(role))
+	} else {
+		arn := KeyARN(o, role)
+		if arn == "" {
+			d.Wait(fmt.Sprintf("the DR KMS key's ARN (%s), to encrypt the DR backup bucket", KeyName(role)))
+			return
+		}
+		sse.KMSMasterKeyID = ptr(arn)
+	}
+	d.Add(bucketPart(role, "encryption"), &s3v1beta2.BucketServerSideEncryptionConfiguration{
+		Spec: s3v1beta2.BucketServerSideEncryptionConfigurationSpec{ForProvider: s3v1beta2.BucketServerSideEncryptionConfigurationParameters{
+			Region:         &region,
+			BucketSelector: d.Select(b),
+			Rule: []s3v1beta2.BucketServerSideEncryptionConfigurationRuleParameters{{
+				ApplyServerSideEncryptionByDefault: sse,
+				BucketKeyEnabled:                   ptr(true),
+			}},
+		}},
+	})
+}
+
+// versioned reports whether a region's bucket versioning is observed ready and enabled: S3
+// refuses a replication configuration on a bucket, or to a bucket, without it.
+func versioned(o Observed, role Role) bool {
+	v := bucketPart(role, "versioning")
+	return o.Ready(v) && o.AtProvider(v, "versioningConfiguration.status") == "Enabled"
+}
+
+func buildBucketReplication(p *Plan, o Observed, d *Desired) {
+	pr, dr := p.Regions[RolePrimary], p.Regions[RoleDR]
+	srcKey, dstKey := KeyARN(o, RolePrimary), KeyARN(o, RoleDR)
+	var waits []string
+	for _, role := range Roles {
+		if !versioned(o, role) {
+			waits = append(waits, fmt.Sprintf("the %s bucket's versioning to be enabled (%s)", role, bucketPart(role, "versioning")))
+		}
+	}
+	if srcKey == "" || dstKey == "" {
+		waits = append(waits, "both KMS keys' ARNs, to grant the replication role their use")
+	}
+	if len(waits) > 0 {
+		for _, w := range waits {
+			d.Wait(w + ", to replicate backups to the DR bucket")
+		}
+		return
+	}
+	role := ResourceName(RolePrimary, "backup-replication-role")
+	d.Add(role, Named(&iamv1beta1.Role{
+		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
+			Description:      ptr("S3 replication of " + p.Names.Bucket(pr.Region) + " to " + p.Names.Bucket(dr.Region)),
+			AssumeRolePolicy: AssumeRole("s3.amazonaws.com").JSON(),
+			Tags:             p.Tags(RolePrimary, p.Names.IAM(RolePrimary, "s3-replication")),
+		}},
+	}, p.Names.IAM(RolePrimary, "s3-replication")))
+	d.Add(ResourceName(RolePrimary, "backup-replication-policy"), Named(&iamv1beta1.RolePolicy{
+		Spec: iamv1beta1.RolePolicySpec{ForProvider: iamv1beta1.RolePolicyParameters{
+			RoleSelector: d.Select(role),
+			Policy:       ReplicationPolicy(BucketARN(p, RolePrimary), BucketARN(p, RoleDR), srcKey, dstKey, pr.Region, dr.Region).JSON(),
+		}},
+	}, "s3-replication"))
+	d.Add(bucketPart(RolePrimary, "replication"), &s3v1beta2.BucketReplicationConfiguration{
+		Spec: s3v1beta2.BucketReplicationConfigurationSpec{ForProvider: s3v1beta2.BucketReplicationConfigurationParameters{
+			Region:         &pr.Region,
+			BucketSelector: d.Select(BucketName(RolePrimary)),
+			RoleSelector:   d.Select(role),
+			Rule: []s3v1beta2.BucketReplicationConfigurationRuleParameters{{
+				ID:                      ptr("backups-to-dr"),
+				Status:                  ptr("Enabled"),
+				Priority:                ptr(float64(1)),
+				Filter:                  &s3v1beta2.BucketReplicationConfigurationRuleFilterParameters{Prefix: ptr("")},
+				DeleteMarkerReplication: &s3v1beta2.DeleteMarkerReplicationParameters{Status: ptr("Enabled")},
+				SourceSelectionCriteria: &s3v1beta2.RuleSourceSelectionCriteriaParameters{
+					SseKMSEncryptedObjects: &s3v1beta2.SourceSelectionCriteriaSseKMSEncryptedObjectsParameters{Status: ptr("Enabled")},
+				},
+				Destination: &s3v1beta2.RuleDestinationParameters{
+					Bucket:                  ptr(BucketARN(p, RoleDR)),
+					StorageClass:            ptr("STANDARD"),
+					EncryptionConfiguration: &s3v1beta2.EncryptionConfigurationParameters{ReplicaKMSKeyID: ptr(dstKey)},
+				},
+			}},
+		}},
+	})
+}

@@ -1,0 +1,138 @@
+// Package contract holds the names and defaults that the composition function and the two
+// Lambdas agree on: environment variables, CloudWatch metrics, the heartbeat table and the
+// artifact names. Each is one exported constant, defined here and nowhere else.
+//
+// The package imports nothing, so the composition function's module can import it (with a
+// replace directive to ./lambda) without pulling in the Lambdas' dependencies.
+package contract
+
+import "time"
+
+// Names of the two Lambda programs: the directory under lambda/ that holds each main package,
+// and the first part of each artifact's file name.
+const (
+	// FunctionReplicationLag is the replication-lag monitor, run on an EventBridge schedule.
+	FunctionReplicationLag = "replication-lag"
+	// FunctionFailover is the failover orchestrator, run by an EventBridge rule on an alarm.
+	FunctionFailover = "failover"
+)
+
+// Artifacts.
+const (
+	// ArchARM64 is the Lambda architecture arm64 (Graviton), also the GOARCH.
+	ArchARM64 = "arm64"
+	// ArchAMD64 is the Lambda architecture x86_64, built with GOARCH amd64.
+	ArchAMD64 = "amd64"
+	// Runtime is the Lambda runtime both programs run on.
+	Runtime = "provided.al2023"
+	// Handler is the handler name of a provided.al2023 function; the runtime ignores it.
+	Handler = "bootstrap"
+	// BootstrapFile is the executable inside each zip.
+	BootstrapFile = "bootstrap"
+	// CABundleFile is the RDS CA bundle inside each zip, next to BootstrapFile. It is the
+	// default of EnvSSLRootCert.
+	CABundleFile = "global-bundle.pem"
+	// ArtifactSuffix ends each artifact's file name: <function>-<arch>.zip.
+	ArtifactSuffix = ".zip"
+)
+
+// ArtifactName is the file name of a function's zip for an architecture, for example
+// "replication-lag-arm64.zip". `make lambda` writes these to _output/lambda/.
+func ArtifactName(function, arch string) string {
+	return function + "-" + arch + ArtifactSuffix
+}
+
+// LambdaArchitecture is the name AWS Lambda gives an architecture: "arm64" or "x86_64".
+func LambdaArchitecture(arch string) string {
+	if arch == ArchAMD64 {
+		return "x86_64"
+	}
+	return arch
+}
+
+// CloudWatch metrics published by the replication-lag monitor.
+const (
+	// DefaultMetricNamespace is the namespace unless EnvMetricNamespace says otherwise.
+	DefaultMetricNamespace = "PostgresDR"
+	// MetricReplicationLagBytes is the primary's current WAL LSN minus the replica's replay LSN.
+	MetricReplicationLagBytes = "ReplicationLagBytes"
+	// MetricReceiveLagBytes is the primary's current WAL LSN minus the replica's receive LSN:
+	// the WAL the replica does not have yet, which is what a failover now would lose.
+	MetricReceiveLagBytes = "ReceiveLagBytes"
+	// MetricReplicationLagSeconds is how long a heartbeat written on the primary takes to
+	// become visible on the replica.
+	MetricReplicationLagSeconds = "ReplicationLagSeconds"
+	// MetricPrimaryReachable is 1 when the primary answered, 0 when it did not.
+	MetricPrimaryReachable = "PrimaryReachable"
+	// MetricReplicaReachable is 1 when the replica answered, 0 when it did not.
+	MetricReplicaReachable = "ReplicaReachable"
+	// DimensionPair is the one dimension of every metric; its value is EnvPairName.
+	DimensionPair = "Pair"
+)
+
+// HeartbeatTable is the table the replication-lag monitor writes a heartbeat row to on the
+// primary (in EnvDBName, schema public), and the failover Lambda writes to on the promoted
+// replica to prove it takes writes. The Lambdas create it when it is missing.
+const HeartbeatTable = "pgdr_heartbeat"
+
+// Environment variables that both Lambdas read.
+const (
+	EnvPrimaryHost    = "PRIMARY_HOST"
+	EnvPrimaryPort    = "PRIMARY_PORT"
+	EnvReplicaHost    = "REPLICA_HOST"
+	EnvReplicaPort    = "REPLICA_PORT"
+	EnvDBName         = "DB_NAME"
+	EnvDBSecretARN    = "DB_SECRET_ARN"
+	EnvSSLMode        = "DB_SSLMODE"
+	EnvSSLRootCert    = "DB_SSLROOTCERT"
+	EnvConnectTimeout = "CONNECT_TIMEOUT"
+)
+
+// Environment variables that only the replication-lag monitor reads.
+const (
+	EnvPairName        = "PAIR_NAME"
+	EnvMetricNamespace = "METRIC_NAMESPACE"
+	// EnvHeartbeatWait is how long the monitor waits for its heartbeat to show on the replica
+	// before it reports the lag from the replica's last replayed commit instead.
+	EnvHeartbeatWait = "HEARTBEAT_WAIT"
+)
+
+// Environment variables that only the failover Lambda reads.
+const (
+	EnvAlarmName           = "ALARM_NAME"
+	EnvReplicaInstanceID   = "REPLICA_INSTANCE_ID"
+	EnvHostedZoneID        = "HOSTED_ZONE_ID"
+	EnvRecordName          = "RECORD_NAME"
+	EnvRecordSetIdentifier = "RECORD_SET_IDENTIFIER"
+	EnvRecordTTL           = "RECORD_TTL"
+	EnvTopicARN            = "TOPIC_ARN"
+	EnvPromoteTimeout      = "PROMOTE_TIMEOUT"
+	EnvPollInterval        = "POLL_INTERVAL"
+)
+
+// Defaults of the optional environment variables.
+const (
+	DefaultSSLMode        = "verify-full"
+	DefaultConnectTimeout = 3 * time.Second
+	DefaultHeartbeatWait  = 2 * time.Second
+	DefaultRecordTTL      = 30
+	DefaultPromoteTimeout = 10 * time.Minute
+	DefaultPollInterval   = 10 * time.Second
+)
+
+// The event the failover Lambda acts on.
+const (
+	// AlarmEventSource is the EventBridge source of alarm state changes.
+	AlarmEventSource = "aws.cloudwatch"
+	// AlarmEventDetailType is the EventBridge detail-type of alarm state changes.
+	AlarmEventDetailType = "CloudWatch Alarm State Change"
+	// AlarmStateAlarm is the state value the failover Lambda acts on.
+	AlarmStateAlarm = "ALARM"
+)
+
+// Primary probe of the failover Lambda: it refuses to promote when any of these attempts
+// reaches a PostgreSQL server at the primary's address.
+const (
+	PrimaryProbeAttempts = 2
+	PrimaryProbeInterval = 1 * time.Second
+)

@@ -1,0 +1,26 @@
+// Command failover is the failover Lambda of function-postgres-dr. An EventBridge rule sends it
+// the state changes of the DR composite alarm; on ALARM of its configured alarm it checks that
+// the primary does not answer (no split brain), promotes the DR read replica, polls until it is
+// available and takes a write, UPSERTs the Route53 PRIMARY failover record to point at it, and
+// publishes a summary with timings to SNS. See lambda/README.md.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		lambda.Start(func(context.Context) error { return fmt.Errorf("cannot load the AWS configuration: %w", err) })
+		return
+	}
+	lambda.Start(NewHandler(cfg, os.LookupEnv, log).Handle)
+}
