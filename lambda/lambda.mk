@@ -11,7 +11,7 @@ LAMBDA_DIR   := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 LAMBDA_OUT   ?= $(abspath $(LAMBDA_DIR)/../_output/lambda)
 LAMBDA_GO    ?= $(if $(GO),$(GO),go)
 # The emulator: the top Makefile's $(RIE) (built from tools/misc), else the same path.
-LAMBDA_RIE   ?= $(if $(RIE),$(RIE),$(abspath $(LAMBDA_DIR)/../_output/bin/aws-lambda-rie))
+LAMBDA_RIE   ?= $(if $(RIE),$(abspath $(RIE)),$(abspath $(LAMBDA_DIR)/../_output/bin/aws-lambda-rie))
 LAMBDA_CA    ?= $(LAMBDA_DIR)/certs/global-bundle.pem
 LAMBDA_TEST_FLAGS ?= -count=1 -timeout 15m
 
@@ -24,11 +24,11 @@ lambda:
 
 # Needs Debian's postgresql (hack/install-postgres.sh). Tests the zips `make lambda` just built
 # (and that a second build gives the same bytes) under the emulator.
-lambda-test: lambda $(LAMBDA_RIE)
+lambda-test: lambda $(if $(RIE),$(RIE),$(LAMBDA_RIE))
 	cd $(LAMBDA_DIR) && PGDR_LAMBDA_DIST=$(LAMBDA_OUT) PGDR_RIE=$(LAMBDA_RIE) \
 		$(LAMBDA_GO) test $(LAMBDA_TEST_FLAGS) ./...
 
-lambda-bench: lambda $(LAMBDA_RIE)
+lambda-bench: lambda $(if $(RIE),$(RIE),$(LAMBDA_RIE))
 	cd $(LAMBDA_DIR) && PGDR_LAMBDA_DIST=$(LAMBDA_OUT) PGDR_RIE=$(LAMBDA_RIE) \
 		$(LAMBDA_GO) test -run '^$$' -bench BenchmarkWarmInvocation -benchtime 3s ./replication-lag
 	cd $(LAMBDA_DIR) && PGDR_LAMBDA_DIST=$(LAMBDA_OUT) PGDR_RIE=$(LAMBDA_RIE) \
