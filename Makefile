@@ -75,6 +75,11 @@ test-update: $(CROSSPLANE) $(CROSSPLANE_CORE)
 	$(TEST_ENV) $(GO) test -run TestObservedFixtures -update .
 	$(TEST_ENV) $(GO) test -run TestRender -update .
 
+# fuzz: each fuzz target for FUZZTIME (CI: 60s). make test replays the committed corpus.
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test ./fn/ -run '^$$' -fuzz '^FuzzRunFunction$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -parallel 2
+
 ## ---- code generation ---------------------------------------------------------------------------
 
 # generate: DeepCopy methods, the Input's CRD (package/input) and the XRD (apis/definition.yaml),

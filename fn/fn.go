@@ -28,6 +28,7 @@ const (
 	// TypeFailedOver is True when the DR instance takes writes.
 	TypeFailedOver          = "FailedOver"
 	ReasonPromotedOutOfBand = "PromotedOutOfBand"
+	ReasonPlannedSwitchover = "PlannedSwitchover"
 )
 
 // LabelClaimName is the label Crossplane puts on an XR with the name of its claim.
@@ -96,6 +97,12 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	BuildKMS(plan, o, d)
 	BuildDatabase(plan, o, st, d)
 	BuildStorage(plan, o, d)
+	BuildMonitoring(plan, o, st, d)
+	BuildDNS(plan, o, st, d)
+	if err := BuildLambdas(plan, o, st, d); err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "invalid input"))
+		return rsp, nil
+	}
 
 	desired, err := request.GetDesiredComposedResources(req)
 	if err != nil {
@@ -142,6 +149,14 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		response.ConditionTrue(rsp, TypeFailedOver, ReasonPromotedOutOfBand).
 			WithMessage(fmt.Sprintf("The DR replica %s was promoted outside Crossplane and takes writes; Crossplane no longer asks for a replication source and deletes neither instance. To make this permanent set spec.activeRegion to %s.",
 				plan.Names.DBInstance(RoleDR), plan.Spec.Regions.DR)).TargetCompositeAndClaim()
+	}
+	if st.Switchover {
+		response.ConditionTrue(rsp, TypeFailedOver, ReasonPlannedSwitchover).
+			WithMessage(fmt.Sprintf("spec.activeRegion is %s: the DR instance %s is promoted (its replication source is dropped) and takes writes. "+
+				"The old primary %s in %s is kept as it is, deletion-protected, and no longer receives changes: it is not a replica. "+
+				"To re-seed %s as a replica, snapshot the old primary for safekeeping, turn off its deletion protection and delete it, then create a read replica of %s there.",
+				plan.Spec.Regions.DR, plan.Names.DBInstance(RoleDR), plan.Names.DBInstance(RolePrimary), plan.Spec.Regions.Primary,
+				plan.Spec.Regions.Primary, plan.Names.DBInstance(RoleDR))).TargetCompositeAndClaim()
 	}
 	if len(d.Waiting) > 0 {
 		response.ConditionFalse(rsp, TypeStaged, ReasonWaitingObserved).

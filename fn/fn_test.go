@@ -115,7 +115,7 @@ func TestRunFunctionFatal(t *testing.T) {
 
 // converge returns what provider-aws would report after passes reconciles of the spec (0: until
 // nothing new is desired), as observed resources for newRequest.
-func converge(t *testing.T, input, xr string, passes int) map[string]string {
+func converge(t testing.TB, input, xr string, passes int) map[string]string {
 	t.Helper()
 	f, err := NewFunction(logging.NewNopLogger())
 	if err != nil {
@@ -188,6 +188,13 @@ func TestRunFunctionStaging(t *testing.T) {
 					"the primary bucket's versioning to be enabled",
 					"the dr bucket's versioning to be enabled",
 					"both KMS keys' ARNs",
+					"the primary KMS key's ARN (primary-kms-key), to encrypt the us-east-1 alarm topic",
+					"the DR KMS key's ARN (dr-kms-key), to encrypt the us-east-2 alarm topic",
+					"the ARNs of dr-alarm-primary-unreachable, dr-alarm-replica-unreachable, for the Route53 health checks",
+					"the primary database's endpoint (primary-db-instance), for the PRIMARY DNS record",
+					"the DR database's endpoint (dr-db-instance), for the SECONDARY DNS record",
+					"for the replication-lag Lambda (dr-lambda-replication-lag)",
+					"for the failover Lambda (dr-lambda-failover)",
 				},
 				staged: fnv1.Status_STATUS_CONDITION_FALSE,
 			},
@@ -202,7 +209,7 @@ func TestRunFunctionStaging(t *testing.T) {
 					"dr-kms-key":                {"spec.forProvider.region": "us-east-2"},
 					"primary-db-instance":       {"spec.forProvider.storageEncrypted": true, "spec.forProvider.multiAz": true, "spec.forProvider.publiclyAccessible": false, "spec.forProvider.deletionProtection": true, "spec.forProvider.skipFinalSnapshot": false, "spec.forProvider.manageMasterUserPassword": true, "spec.forProvider.engineVersion": "16"},
 				},
-				absent:  []resource.Name{"dr-peering-accepter", "dr-db-instance"},
+				absent: []resource.Name{"dr-peering-accepter", "dr-db-instance"},
 				waiting: []string{
 					"the VPC peering connection's id (primary-peering), to accept it in us-east-2",
 					"the DR replica key's ARN (dr-kms-key), to alias it",
@@ -210,8 +217,15 @@ func TestRunFunctionStaging(t *testing.T) {
 					"the DR KMS key's ARN (dr-kms-key), to encrypt the cross-region replica",
 					"the DR KMS key's ARN (dr-kms-key), to encrypt the DR backup bucket",
 					"both KMS keys' ARNs, to grant the replication role their use",
+					"the DR KMS key's ARN (dr-kms-key), to encrypt the us-east-2 alarm topic",
+					"the primary alarm topic's ARN (primary-sns-topic), to notify it from the primary database's alarms",
+					"the ARNs of dr-alarm-primary-unreachable, dr-alarm-replica-unreachable",
+					"the primary database's endpoint (primary-db-instance), for the PRIMARY DNS record",
+					"the DR database's endpoint (dr-db-instance), for the SECONDARY DNS record",
+					"for the replication-lag Lambda (dr-lambda-replication-lag)",
+					"for the failover Lambda (dr-lambda-failover)",
 				},
-				staged:  fnv1.Status_STATUS_CONDITION_FALSE,
+				staged: fnv1.Status_STATUS_CONDITION_FALSE,
 			},
 		},
 		"Ready": {

@@ -7,7 +7,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
-	"github.com/crossplane/function-sdk-go/request"
 
 	inputv1alpha1 "github.com/pgdr/function-postgres-dr/input/v1alpha1"
 )
@@ -26,7 +25,7 @@ func ParseInput(req *fnv1.RunFunctionRequest) (*inputv1alpha1.Input, error) {
 		return nil, fmt.Errorf("the pipeline step has no input: add input with apiVersion %s and kind %s to the Composition's step", InputAPIVersion, InputKind)
 	}
 	in := &inputv1alpha1.Input{}
-	if err := request.GetInput(req, in); err != nil {
+	if err := decode(req.GetInput().AsMap(), "input", in); err != nil {
 		return nil, fmt.Errorf("cannot parse the pipeline step's input as %s %s: %w", InputAPIVersion, InputKind, err)
 	}
 	if in.APIVersion != InputAPIVersion || in.Kind != InputKind {

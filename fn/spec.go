@@ -41,19 +41,28 @@ func ParseSpec(spec map[string]any) (v1alpha1.XPostgresDRSpec, error) {
 	if spec == nil {
 		return out, errors.New("spec: Required value: the XR has no spec: set spec.regions.primary and spec.regions.dr")
 	}
-	j, err := json.Marshal(spec)
-	if err != nil {
-		return out, fmt.Errorf("cannot encode spec: %w", err)
-	}
-	if err := json.Unmarshal(j, &out); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return out, fmt.Errorf("spec.%s: Invalid value: a %s: must be of type %s", te.Field, te.Value, jsonType(te.Type.Kind().String()))
-		}
-		return out, fmt.Errorf("cannot decode spec: %w", err)
+	if err := decode(spec, "spec", &out); err != nil {
+		return out, err
 	}
 	out.Default()
 	return out, nil
+}
+
+// decode decodes an object into a Go type; a value of the wrong type is reported with its field
+// path under root, the type it has and the type it needs.
+func decode(obj map[string]any, root string, into any) error {
+	j, err := json.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("cannot encode %s: %w", root, err)
+	}
+	if err := json.Unmarshal(j, into); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("%s.%s: Invalid value: a %s: must be of type %s", root, te.Field, te.Value, jsonType(te.Type.Kind().String()))
+		}
+		return fmt.Errorf("cannot decode %s: %w", root, err)
+	}
+	return nil
 }
 
 func jsonType(kind string) string {

@@ -58,6 +58,7 @@ func regionStatus(p *Plan, o Observed, role Role) v1alpha1.RegionStatus {
 		VPCID:       o.AtProvider(VPCName(role), "id"),
 		Endpoint:    DBEndpoint(o, role),
 		InstanceARN: DBInstanceARN(o, role),
+		TopicARN:    TopicARN(o, role),
 	}
 	if o.Exists(BucketName(role)) {
 		rs.Bucket = p.Names.Bucket(rp.Region)

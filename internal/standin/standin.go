@@ -82,6 +82,9 @@ func Observe(obj map[string]any) {
 		at["arn"] = fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", region, Account, id)
 	case "Zone":
 		at["zoneId"] = id
+	case "Record":
+		name, _ := fp["name"].(string)
+		at["fqdn"] = strings.TrimSuffix(name, ".")
 	case "HealthCheck":
 		at["id"] = h + "-hc"
 	}

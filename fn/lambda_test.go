@@ -1,0 +1,482 @@
+package fn
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	cloudwatcheventsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatchevents/v1beta1"
+	cloudwatcheventsv1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatchevents/v1beta2"
+	cloudwatchlogsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatchlogs/v1beta1"
+	iamv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/iam/v1beta1"
+	lambdav1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/lambda/v1beta1"
+	lambdav1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/lambda/v1beta2"
+
+	inputv1alpha1 "github.com/pgdr/function-postgres-dr/input/v1alpha1"
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
+)
+
+// lambdaBuild runs the builders the Lambdas depend on (the topic, the composite alarm, the zone)
+// and the Lambdas.
+func lambdaBuild(t *testing.T, p *Plan, st FailoverState) func(Observed, *Desired) {
+	t.Helper()
+	return func(o Observed, d *Desired) {
+		BuildMonitoring(p, o, st, d)
+		BuildDNS(p, o, st, d)
+		if err := BuildLambdas(p, o, st, d); err != nil {
+			t.Fatalf("BuildLambdas: %v", err)
+		}
+	}
+}
+
+// lambdaSet returns the resource names of a Lambda and, when given, of its triggers.
+func lambdaSet(function string, triggers ...string) []string {
+	out := []string{string(LambdaName(function))}
+	for _, part := range []string{"logs", "policy", "role", "vpc-access"} {
+		out = append(out, string(lambdaPart(function, part)))
+	}
+	for _, tr := range triggers {
+		out = append(out, string(lambdaPart(function, tr)), string(lambdaPart(function, tr+"-permission")), string(lambdaPart(function, tr+"-target")))
+	}
+	return out
+}
+
+func TestLambdaArtifacts(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		in      []inputv1alpha1.LambdaArtifacts
+		want    inputv1alpha1.LambdaArtifacts
+		wantErr []string
+	}{
+		"DRRegionListed": {
+			reason: "The DR region's entry, as given.",
+			in:     builderInput().LambdaArtifacts,
+			want:   inputv1alpha1.LambdaArtifacts{Region: "us-east-2", Bucket: "art-use2", ReplicationLagKey: "lag.zip", FailoverKey: "fo.zip"},
+		},
+		"DefaultKeys": {
+			reason: "Keys left out are the names make lambda gives the arm64 zips.",
+			in:     []inputv1alpha1.LambdaArtifacts{{Region: "us-east-2", Bucket: "b"}},
+			want:   inputv1alpha1.LambdaArtifacts{Region: "us-east-2", Bucket: "b", ReplicationLagKey: "replication-lag-arm64.zip", FailoverKey: "failover-arm64.zip"},
+		},
+		"DRRegionMissing": {
+			reason:  "Lambda reads code only from its own region: no entry for the DR region is an error naming the field and the fix.",
+			in:      []inputv1alpha1.LambdaArtifacts{{Region: "us-east-1", Bucket: "b"}},
+			wantErr: []string{"input.lambdaArtifacts", "us-east-2", "add {region: us-east-2"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := testPlan(t, builderSpec, func(in *inputv1alpha1.Input) { in.LambdaArtifacts = tc.in })
+			got, err := LambdaArtifacts(p)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\nLambdaArtifacts: -want, +got:\n%s", tc.reason, diff)
+			}
+			for _, w := range tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("\n%s\nerror %v does not contain %q", tc.reason, err, w)
+				}
+			}
+			if len(tc.wantErr) == 0 && err != nil {
+				t.Errorf("\n%s\nunexpected error: %v", tc.reason, err)
+			}
+			d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
+			if berr := BuildLambdas(p, Observed{}, FailoverState{Writer: RolePrimary}, d); (berr != nil) != (err != nil) || (berr != nil && len(d.Order) > 0) {
+				t.Errorf("\n%s\nBuildLambdas: error %v with %d resources; want the same error as LambdaArtifacts and, on error, nothing desired", tc.reason, berr, len(d.Order))
+			}
+		})
+	}
+}
+
+func TestBuildLambdas(t *testing.T) {
+	auto := testPlan(t, builderSpec)
+	manual := testPlan(t, strings.Replace(builderSpec, "Automatic", "Manual", 1))
+	replicating, promoted := dataLayer(t, auto, false), dataLayer(t, auto, true)
+	lag, fo := contract.FunctionReplicationLag, contract.FunctionFailover
+	cases := map[string]struct {
+		reason    string
+		plan      *Plan
+		observed  Observed
+		st        FailoverState
+		settle    bool
+		want      []string
+		schedule  string
+		wantWaits bool
+	}{
+		"NothingObserved": {
+			reason:   "Roles, their VPC access and the schedule need nothing observed; the rest waits for the databases, keys, topic and zone.",
+			plan:     auto,
+			observed: Observed{},
+			st:       FailoverState{Writer: RolePrimary},
+			want: []string{
+				string(lambdaPart(fo, "role")), string(lambdaPart(fo, "vpc-access")),
+				string(lambdaPart(lag, "role")), string(lambdaPart(lag, "schedule")), string(lambdaPart(lag, "vpc-access")),
+			},
+			schedule:  "ENABLED",
+			wantWaits: true,
+		},
+		"ReplicatingAutomatic": {
+			reason:   "Automatic: the composite alarm's state change invokes the failover Lambda.",
+			plan:     auto,
+			observed: replicating,
+			st:       DetectFailover(auto, replicating),
+			settle:   true,
+			want:     slices.Concat(lambdaSet(fo, "alarm"), lambdaSet(lag, "schedule")),
+			schedule: "ENABLED",
+		},
+		"ReplicatingManual": {
+			reason:   "Manual: the composite alarm only notifies; the failover Lambda exists but nothing invokes it.",
+			plan:     manual,
+			observed: dataLayer(t, manual, false),
+			st:       FailoverState{Writer: RolePrimary},
+			settle:   true,
+			want:     slices.Concat(lambdaSet(fo), lambdaSet(lag, "schedule")),
+			schedule: "ENABLED",
+		},
+		"PromotedOutOfBand": {
+			reason:   "After a failover nothing replicates: no failover trigger, the monitor's schedule disabled, the Lambdas and their logs kept.",
+			plan:     auto,
+			observed: promoted,
+			st:       DetectFailover(auto, promoted),
+			settle:   true,
+			want:     slices.Concat(lambdaSet(fo), lambdaSet(lag, "schedule")),
+			schedule: "DISABLED",
+		},
+		"Switchover": {
+			reason:   "A planned switchover disarms the failover path like a failover.",
+			plan:     auto,
+			observed: replicating,
+			st:       FailoverState{Writer: RoleDR, Switchover: true},
+			settle:   true,
+			want:     slices.Concat(lambdaSet(fo), lambdaSet(lag, "schedule")),
+			schedule: "DISABLED",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := NewDesired(ClusterFlavour{}, tc.plan.ProviderConfig)
+			if tc.settle {
+				d, _ = settle(t, tc.plan, tc.observed, lambdaBuild(t, tc.plan, tc.st))
+			} else if err := BuildLambdas(tc.plan, tc.observed, tc.st, d); err != nil {
+				t.Fatal(err)
+			}
+			want := append([]string(nil), tc.want...)
+			slices.Sort(want)
+			if diff := cmp.Diff(want, names(d, "dr-lambda-")); diff != "" {
+				t.Errorf("\n%s\nLambda resources: -want, +got:\n%s", tc.reason, diff)
+			}
+			r, ok := d.Resources[lambdaPart(lag, "schedule")].(*cloudwatcheventsv1beta1.Rule)
+			if !ok {
+				t.Fatalf("\n%s\nno schedule rule", tc.reason)
+			}
+			if got := *r.Spec.ForProvider.State; got != tc.schedule {
+				t.Errorf("\n%s\nschedule state %s, want %s", tc.reason, got, tc.schedule)
+			}
+			if (len(d.Waiting) > 0) != tc.wantWaits {
+				t.Errorf("\n%s\nwaiting for %q, want waits: %v", tc.reason, d.Waiting, tc.wantWaits)
+			}
+		})
+	}
+}
+
+func TestLambdaFunctions(t *testing.T) {
+	p := testPlan(t, builderSpec)
+	replicating, promoted := dataLayer(t, p, false), dataLayer(t, p, true)
+	d, o := settle(t, p, replicating, lambdaBuild(t, p, DetectFailover(p, replicating)))
+	dPromoted, _ := settle(t, p, promoted, lambdaBuild(t, p, DetectFailover(p, promoted)))
+
+	dbEnv := map[string]string{
+		"PRIMARY_HOST": DBEndpoint(o, RolePrimary), "PRIMARY_PORT": "5432",
+		"REPLICA_HOST": DBEndpoint(o, RoleDR), "REPLICA_PORT": "5432",
+		"DB_NAME": "app", "DB_SECRET_ARN": DBSecretARN(o),
+	}
+	with := func(extra map[string]string) map[string]*string {
+		out := map[string]*string{}
+		for _, m := range []map[string]string{dbEnv, extra} {
+			for k, v := range m {
+				out[k] = ptr(v)
+			}
+		}
+		return out
+	}
+	fn := func(function, key string, timeout float64, reserved *float64, env map[string]*string) lambdav1beta2.FunctionParameters {
+		return lambdav1beta2.FunctionParameters{
+			Region: ptr("us-east-2"), Runtime: ptr("provided.al2023"), Handler: ptr("bootstrap"),
+			Architectures: []*string{ptr("arm64")}, PackageType: ptr("Zip"), S3Bucket: ptr("art-use2"), S3Key: ptr(key),
+			MemorySize: ptr(float64(256)), Timeout: ptr(timeout), ReservedConcurrentExecutions: reserved,
+			Environment:  &lambdav1beta2.EnvironmentParameters{Variables: env},
+			RoleSelector: selectorOf(lambdaPart(function, "role")),
+			VPCConfig: &lambdav1beta2.VPCConfigParameters{
+				SubnetIDSelector:        d.SelectAll(TierLabels(RoleDR, TierLambda)),
+				SecurityGroupIDSelector: selectorOf(SecurityGroupName(RoleDR, SGLambda)),
+			},
+			LoggingConfig: &lambdav1beta2.LoggingConfigParameters{
+				LogFormat: ptr("JSON"), LogGroupSelector: selectorOf(lambdaPart(function, "logs")),
+				ApplicationLogLevel: ptr("INFO"), SystemLogLevel: ptr("WARN"),
+			},
+		}
+	}
+	cases := map[string]struct {
+		reason   string
+		function string
+		want     lambdav1beta2.FunctionParameters
+	}{
+		"ReplicationLag": {
+			reason:   "The monitor: 30 s, the pair name and namespace of its metrics, no reserved concurrency.",
+			function: contract.FunctionReplicationLag,
+			want: fn(contract.FunctionReplicationLag, "lag.zip", 30, nil, with(map[string]string{
+				"PAIR_NAME": p.Names.Base, "METRIC_NAMESPACE": "PostgresDR",
+			})),
+		},
+		"Failover": {
+			reason:   "The orchestrator: promote timeout plus a minute, one at a time, and what it repoints and notifies.",
+			function: contract.FunctionFailover,
+			want: fn(contract.FunctionFailover, "fo.zip", 660, ptr(float64(1)), with(map[string]string{
+				"ALARM_NAME":          AlarmAWSName(p, RoleDR, AlarmPrimaryUnhealthy),
+				"REPLICA_INSTANCE_ID": p.Names.DBInstance(RoleDR),
+				"HOSTED_ZONE_ID":      o.AtProvider(ZoneName(), "zoneId"),
+				"RECORD_NAME":         "db.pgdr.internal", "RECORD_SET_IDENTIFIER": "primary", "RECORD_TTL": "30",
+				"TOPIC_ARN": TopicARN(o, RoleDR),
+			})),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f, ok := d.Resources[LambdaName(tc.function)].(*lambdav1beta2.Function)
+			if !ok {
+				t.Fatalf("\n%s\n%s is not a desired Function", tc.reason, LambdaName(tc.function))
+			}
+			got := f.Spec.ForProvider
+			got.Description, got.Tags = nil, nil
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, LambdaName(tc.function), diff)
+			}
+			if got, want := f.GetAnnotations()["crossplane.io/external-name"], LambdaAWSName(p, tc.function); got != want {
+				t.Errorf("\n%s\nfunction name %q, want %q", tc.reason, got, want)
+			}
+			// A failover must not change the Lambda that performs it.
+			after, ok := dPromoted.Resources[LambdaName(tc.function)].(*lambdav1beta2.Function)
+			if !ok {
+				t.Fatalf("\n%s\n%s is not desired after the failover", tc.reason, LambdaName(tc.function))
+			}
+			if diff := cmp.Diff(f.Spec.ForProvider, after.Spec.ForProvider); diff != "" {
+				t.Errorf("\n%s\n%s changes when the replica is promoted: -replicating, +promoted:\n%s", tc.reason, LambdaName(tc.function), diff)
+			}
+			lg, ok := d.Resources[lambdaPart(tc.function, "logs")].(*cloudwatchlogsv1beta1.Group)
+			if !ok {
+				t.Fatalf("\n%s\nno log group", tc.reason)
+			}
+			if *lg.Spec.ForProvider.KMSKeyID != KeyARN(o, RoleDR) || *lg.Spec.ForProvider.RetentionInDays != LambdaLogRetentionDays ||
+				lg.GetAnnotations()["crossplane.io/external-name"] != "/aws/lambda/"+LambdaAWSName(p, tc.function) {
+				t.Errorf("\n%s\nlog group %v: want /aws/lambda/<function>, encrypted with the DR key, kept %d days", tc.reason, lg.Spec.ForProvider, LambdaLogRetentionDays)
+			}
+		})
+	}
+}
+
+func TestLambdaPolicies(t *testing.T) {
+	p := testPlan(t, builderSpec)
+	existing := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"zoneID":"Z0EXISTING1","recordName":"Orders"}}`)
+	policyOf := func(t *testing.T, d *Desired, function string) PolicyDocument {
+		t.Helper()
+		rp, ok := d.Resources[lambdaPart(function, "policy")].(*iamv1beta1.RolePolicy)
+		if !ok {
+			t.Fatalf("%s is not a desired RolePolicy", lambdaPart(function, "policy"))
+		}
+		var doc PolicyDocument
+		if err := json.Unmarshal([]byte(*rp.Spec.ForProvider.Policy), &doc); err != nil {
+			t.Fatalf("%s's policy is not a policy document: %v", function, err)
+		}
+		return doc
+	}
+	readSecret := func(o Observed) []Statement {
+		return []Statement{
+			{Sid: "ReadDatabaseSecret", Effect: Allow, Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{DBSecretARN(o)}},
+			{Sid: "DecryptDatabaseSecret", Effect: Allow, Action: []string{"kms:Decrypt"}, Resource: []string{KeyARN(o, RolePrimary)},
+				Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}},
+		}
+	}
+	failover := func(o Observed, zone, fqdn string) PolicyDocument {
+		zoneARN := "arn:aws:route53:::hostedzone/" + zone
+		return Policy(append([]Statement{
+			{Sid: "PromoteReplica", Effect: Allow, Action: []string{"rds:DescribeDBInstances", "rds:PromoteReadReplica"}, Resource: []string{DBInstanceARN(o, RoleDR)}},
+			{Sid: "ReadFailoverRecord", Effect: Allow, Action: []string{"route53:ListResourceRecordSets"}, Resource: []string{zoneARN}},
+			{Sid: "RepointFailoverRecord", Effect: Allow, Action: []string{"route53:ChangeResourceRecordSets"}, Resource: []string{zoneARN},
+				Condition: map[string]map[string]any{"ForAllValues:StringEquals": {
+					"route53:ChangeResourceRecordSetsNormalizedRecordNames": []any{fqdn},
+					"route53:ChangeResourceRecordSetsRecordTypes":           []any{"CNAME"},
+					"route53:ChangeResourceRecordSetsActions":               []any{"UPSERT"},
+				}}},
+			{Sid: "Notify", Effect: Allow, Action: []string{"sns:Publish"}, Resource: []string{TopicARN(o, RoleDR)}},
+			{Sid: "EncryptNotification", Effect: Allow, Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: []string{KeyARN(o, RoleDR)},
+				Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "sns.us-east-2.amazonaws.com"}}},
+		}, readSecret(o)...)...)
+	}
+
+	cases := map[string]struct {
+		reason   string
+		plan     *Plan
+		function string
+		fqdn     string // observed FQDN of the PRIMARY record (existing zones only)
+		want     func(o Observed) PolicyDocument
+	}{
+		"ReplicationLag": {
+			reason:   "The monitor publishes metrics to its namespace only and reads the database secret.",
+			plan:     p,
+			function: contract.FunctionReplicationLag,
+			want: func(o Observed) PolicyDocument {
+				return Policy(append([]Statement{{
+					Sid: "PublishLagMetrics", Effect: Allow, Action: []string{"cloudwatch:PutMetricData"}, Resource: []string{"*"},
+					Condition: map[string]map[string]any{"StringEquals": {"cloudwatch:namespace": "PostgresDR"}},
+				}}, readSecret(o)...)...)
+			},
+		},
+		"Failover": {
+			reason:   "The orchestrator promotes the replica, UPSERTs the failover CNAME in the function's zone and publishes to the DR topic.",
+			plan:     p,
+			function: contract.FunctionFailover,
+			want: func(o Observed) PolicyDocument {
+				return failover(o, o.AtProvider(ZoneName(), "zoneId"), "db.pgdr.internal")
+			},
+		},
+		"FailoverExistingZone": {
+			reason:   "In an existing zone the record's name comes from the observed record, normalised.",
+			plan:     existing,
+			function: contract.FunctionFailover,
+			fqdn:     "Orders.Corp.Example.",
+			want:     func(o Observed) PolicyDocument { return failover(o, "Z0EXISTING1", "orders.corp.example") },
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			observed := dataLayer(t, tc.plan, false)
+			build := lambdaBuild(t, tc.plan, DetectFailover(tc.plan, observed))
+			if tc.fqdn != "" {
+				inner := build
+				build = func(o Observed, d *Desired) {
+					if oc, ok := o[DNSRecordName(RolePrimary)]; ok {
+						// What provider-aws reports: the name the zone's name completes.
+						_ = oc.Resource.SetValue("status.atProvider.fqdn", tc.fqdn)
+					}
+					inner(o, d)
+				}
+			}
+			d, o := settle(t, tc.plan, observed, build)
+			got := policyOf(t, d, tc.function)
+			// Conditions decode as []any; compare through JSON, the form AWS reads.
+			wantJSON, gotJSON := *tc.want(o).JSON(), *got.JSON()
+			if diff := cmp.Diff(wantJSON, gotJSON); diff != "" {
+				t.Errorf("\n%s\n%s's policy: -want, +got:\n%s", tc.reason, tc.function, diff)
+			}
+			att, ok := d.Resources[lambdaPart(tc.function, "vpc-access")].(*iamv1beta1.RolePolicyAttachment)
+			if !ok || *att.Spec.ForProvider.PolicyArn != vpcAccessPolicyARN {
+				t.Errorf("\n%s\nthe role's only managed policy is %s", tc.reason, vpcAccessPolicyARN)
+			}
+		})
+	}
+}
+
+func TestLambdaTriggers(t *testing.T) {
+	p := testPlan(t, builderSpec)
+	every5 := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"monitoring":{"lagCheckMinutes":5}}`)
+	observed := dataLayer(t, p, false)
+	d, o := settle(t, p, observed, lambdaBuild(t, p, DetectFailover(p, observed)))
+	d5 := NewDesired(ClusterFlavour{}, every5.ProviderConfig)
+	if err := BuildLambdas(every5, Observed{}, FailoverState{Writer: RolePrimary}, d5); err != nil {
+		t.Fatal(err)
+	}
+	rule := func(d *Desired, function, purpose string) cloudwatcheventsv1beta1.RuleParameters {
+		r, ok := d.Resources[lambdaPart(function, purpose)].(*cloudwatcheventsv1beta1.Rule)
+		if !ok {
+			t.Fatalf("%s is not a desired Rule", lambdaPart(function, purpose))
+		}
+		return r.Spec.ForProvider
+	}
+
+	t.Run("Schedule", func(t *testing.T) {
+		cases := map[string]struct {
+			reason string
+			d      *Desired
+			want   string
+		}{
+			"Default": {"The spec's default: every minute, in EventBridge's singular.", d, "rate(1 minute)"},
+			"Five":    {"Every five minutes.", d5, "rate(5 minutes)"},
+		}
+		for name, tc := range cases {
+			t.Run(name, func(t *testing.T) {
+				if got := *rule(tc.d, contract.FunctionReplicationLag, "schedule").ScheduleExpression; got != tc.want {
+					t.Errorf("\n%s\nschedule %q, want %q", tc.reason, got, tc.want)
+				}
+			})
+		}
+	})
+
+	t.Run("AlarmPattern", func(t *testing.T) {
+		got := map[string]any{}
+		if err := json.Unmarshal([]byte(*rule(d, contract.FunctionFailover, "alarm").EventPattern), &got); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]any{
+			"source":      []any{"aws.cloudwatch"},
+			"detail-type": []any{"CloudWatch Alarm State Change"},
+			"resources":   []any{AlarmARN(o, RoleDR, AlarmPrimaryUnhealthy)},
+			"detail": map[string]any{
+				"alarmName": []any{AlarmAWSName(p, RoleDR, AlarmPrimaryUnhealthy)},
+				"state":     map[string]any{"value": []any{"ALARM"}},
+			},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("the failover rule matches the composite alarm's ARN going to ALARM: -want, +got:\n%s", diff)
+		}
+	})
+
+	for _, tr := range []struct{ function, purpose string }{{contract.FunctionReplicationLag, "schedule"}, {contract.FunctionFailover, "alarm"}} {
+		t.Run("Target-"+tr.function, func(t *testing.T) {
+			tg, ok := d.Resources[lambdaPart(tr.function, tr.purpose+"-target")].(*cloudwatcheventsv1beta2.Target)
+			if !ok {
+				t.Fatalf("no target of %s", lambdaPart(tr.function, tr.purpose))
+			}
+			wantTarget := cloudwatcheventsv1beta2.TargetParameters{
+				Region: ptr("us-east-2"), RuleSelector: selectorOf(lambdaPart(tr.function, tr.purpose)), TargetID: ptr(tr.function),
+				Arn: ptr(o.AtProvider(LambdaName(tr.function), "arn")),
+			}
+			if diff := cmp.Diff(wantTarget, tg.Spec.ForProvider); diff != "" {
+				t.Errorf("target: -want, +got:\n%s", diff)
+			}
+			pm, ok := d.Resources[lambdaPart(tr.function, tr.purpose+"-permission")].(*lambdav1beta1.Permission)
+			if !ok {
+				t.Fatalf("no permission for %s", lambdaPart(tr.function, tr.purpose))
+			}
+			wantPerm := lambdav1beta1.PermissionParameters{
+				Region: ptr("us-east-2"), FunctionNameSelector: selectorOf(LambdaName(tr.function)), StatementID: ptr("events-" + tr.purpose),
+				Action: ptr("lambda:InvokeFunction"), Principal: ptr("events.amazonaws.com"),
+				SourceArn: ptr(o.AtProvider(lambdaPart(tr.function, tr.purpose), "arn")),
+			}
+			if diff := cmp.Diff(wantPerm, pm.Spec.ForProvider); diff != "" {
+				t.Errorf("invoke permission, limited to the rule: -want, +got:\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSecretKeyRole(t *testing.T) {
+	p := testPlan(t, builderSpec)
+	cases := map[string]struct {
+		reason string
+		arn    string
+		want   Role
+	}{
+		"PrimarySecret": {"RDS's master user secret is in the primary region, under the primary key.", "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf", RolePrimary},
+		"DRReplica":     {"A replica of the secret in the DR region is under the DR key.", "arn:aws:secretsmanager:us-east-2:123456789012:secret:rds!db-1-AbCdEf", RoleDR},
+		"Unknown":       {"Not observed yet: the primary's, as RDS makes it.", "", RolePrimary},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := secretKeyRole(p, tc.arn); got != tc.want {
+				t.Errorf("\n%s\nsecretKeyRole(%q) = %s, want %s", tc.reason, tc.arn, got, tc.want)
+			}
+		})
+	}
+}

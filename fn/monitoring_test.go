@@ -1,0 +1,395 @@
+package fn
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/resource/composed"
+
+	cloudwatchv1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatch/v1beta2"
+	snsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/sns/v1beta1"
+
+	inputv1alpha1 "github.com/pgdr/function-postgres-dr/input/v1alpha1"
+	"github.com/pgdr/function-postgres-dr/internal/standin"
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
+)
+
+// Helpers shared by the tests of monitoring.go, dns.go and lambda.go: they run a builder on its
+// own, against what the data layer would report, until it desires nothing new.
+
+const builderSpec = `{"regions":{"primary":"us-east-1","dr":"us-east-2"},
+"monitoring":{"notificationEmails":["dba@example.com","Oncall@Example.com"]},"failover":{"mode":"Automatic"}}`
+
+func builderInput() *inputv1alpha1.Input {
+	return &inputv1alpha1.Input{
+		AccountID:          standin.Account,
+		ProviderConfigName: "aws",
+		LambdaArtifacts: []inputv1alpha1.LambdaArtifacts{
+			{Region: "us-east-1", Bucket: "art-use1"},
+			{Region: "us-east-2", Bucket: "art-use2", ReplicationLagKey: "lag.zip", FailoverKey: "fo.zip"},
+		},
+	}
+}
+
+// testPlan plans a spec (JSON) with the test input, changed by the mutators.
+func testPlan(t *testing.T, spec string, mutate ...func(*inputv1alpha1.Input)) *Plan {
+	t.Helper()
+	m := map[string]any{}
+	if err := json.Unmarshal([]byte(spec), &m); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ParseSpec(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := builderInput()
+	for _, f := range mutate {
+		f(in)
+	}
+	p, err := NewPlan("orders-x1", "orders", s, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// observedAs returns what the provider would report for a desired managed resource: ready, with
+// status.atProvider filled in by the stand-in, and any extra atProvider fields.
+func observedAs(t *testing.T, name resource.Name, mr Managed, extra map[string]any) resource.ObservedComposed {
+	t.Helper()
+	if err := RegisterScheme(); err != nil {
+		t.Fatal(err)
+	}
+	cd, err := composed.From(mr)
+	if err != nil {
+		t.Fatalf("cannot convert %s: %v", name, err)
+	}
+	cd.SetName("orders-x1-" + string(name))
+	a := cd.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[standin.AnnotationCompositionResourceName] = string(name)
+	cd.SetAnnotations(a)
+	standin.Observe(cd.Object)
+	at, _ := cd.Object["status"].(map[string]any)["atProvider"].(map[string]any)
+	for k, v := range extra {
+		if v == nil {
+			delete(at, k)
+			continue
+		}
+		at[k] = v
+	}
+	return resource.ObservedComposed{Resource: cd}
+}
+
+// dataLayer is what the lead's data layer reports once it exists: both keys and both database
+// instances, the DR one a replica of the primary unless promoted.
+func dataLayer(t *testing.T, p *Plan, promoted bool) Observed {
+	t.Helper()
+	d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
+	BuildKMS(p, Observed{}, d)
+	o := Observed{KeyName(RolePrimary): observedAs(t, KeyName(RolePrimary), d.Resources[KeyName(RolePrimary)], nil)}
+	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
+	BuildKMS(p, o, d)
+	o[KeyName(RoleDR)] = observedAs(t, KeyName(RoleDR), d.Resources[KeyName(RoleDR)], nil)
+	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
+	BuildDatabase(p, o, FailoverState{Writer: RolePrimary}, d)
+	o[DBInstanceName(RolePrimary)] = observedAs(t, DBInstanceName(RolePrimary), d.Resources[DBInstanceName(RolePrimary)], nil)
+	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
+	BuildDatabase(p, o, FailoverState{Writer: RolePrimary}, d)
+	var extra map[string]any
+	if promoted {
+		extra = map[string]any{"replicateSourceDb": nil}
+	}
+	o[DBInstanceName(RoleDR)] = observedAs(t, DBInstanceName(RoleDR), d.Resources[DBInstanceName(RoleDR)], extra)
+	if DBSecretARN(o) == "" || DBEndpoint(o, RoleDR) == "" || KeyARN(o, RoleDR) == "" {
+		t.Fatalf("the data layer stand-in reports no secret ARN, replica endpoint or DR key ARN: %v", o)
+	}
+	return o
+}
+
+// settle runs build against o, observes everything it desires, and again, until a run desires
+// nothing new. It returns the last run's desired resources and what was observed.
+func settle(t *testing.T, p *Plan, o Observed, build func(o Observed, d *Desired)) (*Desired, Observed) {
+	t.Helper()
+	cur := Observed{}
+	for k, v := range o {
+		cur[k] = v
+	}
+	for range 20 {
+		d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
+		build(cur, d)
+		added := false
+		for _, name := range d.Order {
+			if !cur.Exists(name) {
+				added = true
+			}
+			cur[name] = observedAs(t, name, d.Resources[name], nil)
+		}
+		if !added {
+			return d, cur
+		}
+	}
+	t.Fatal("no fixpoint after 20 runs")
+	return nil, nil
+}
+
+// names returns the desired resource names that start with one of the prefixes, sorted.
+func names(d *Desired, prefixes ...string) []string {
+	var out []string
+	for _, n := range d.Order {
+		for _, p := range prefixes {
+			if strings.HasPrefix(string(n), p) {
+				out = append(out, string(n))
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func monitoringBuild(p *Plan, st FailoverState) func(Observed, *Desired) {
+	return func(o Observed, d *Desired) { BuildMonitoring(p, o, st, d) }
+}
+
+func TestBuildMonitoring(t *testing.T) {
+	p := testPlan(t, builderSpec)
+	replicating := dataLayer(t, p, false)
+	promoted := dataLayer(t, p, true)
+	subs := func(r Role) []string {
+		return []string{string(SubscriptionName(r, "dba@example.com")), string(SubscriptionName(r, "oncall@example.com"))}
+	}
+	alarms := func(r Role, purposes ...string) []string {
+		out := make([]string, 0, len(purposes))
+		for _, a := range purposes {
+			out = append(out, string(AlarmName(r, a)))
+		}
+		return out
+	}
+	writer := []string{AlarmCPU, AlarmFreeStorage, AlarmFreeMemory, AlarmConnections, AlarmReadLatency, AlarmWriteLatency}
+	replication := []string{AlarmReplicaLag, AlarmLagSeconds, AlarmLagBytes, AlarmPrimaryUnreachable, AlarmReplicaUnreachable, AlarmPrimaryUnhealthy, AlarmReplicationUnhealthy}
+	sorted := func(parts ...[]string) []string {
+		out := slices.Concat(parts...)
+		slices.Sort(out)
+		return out
+	}
+
+	cases := map[string]struct {
+		reason   string
+		observed Observed
+		st       FailoverState
+		settle   bool
+		want     []string
+		waiting  int
+	}{
+		"NothingObserved": {
+			reason:   "Without the keys' ARNs no topic can be encrypted: nothing is desired and both topics say what they wait for.",
+			observed: Observed{},
+			st:       FailoverState{Writer: RolePrimary},
+			waiting:  2,
+		},
+		"KeysObserved": {
+			reason:   "With the keys, both topics and their subscriptions; the alarms wait for the topics' ARNs.",
+			observed: Observed{KeyName(RolePrimary): replicating[KeyName(RolePrimary)], KeyName(RoleDR): replicating[KeyName(RoleDR)]},
+			st:       FailoverState{Writer: RolePrimary},
+			want:     sorted([]string{string(TopicName(RolePrimary)), string(TopicName(RoleDR))}, subs(RolePrimary), subs(RoleDR)),
+			waiting:  2,
+		},
+		"Replicating": {
+			reason:   "Replicating: the primary's alarms in the primary region, the replication alarms and both composites in the DR region.",
+			observed: replicating,
+			st:       DetectFailover(p, replicating),
+			settle:   true,
+			want: sorted([]string{string(TopicName(RolePrimary)), string(TopicName(RoleDR))}, subs(RolePrimary), subs(RoleDR),
+				alarms(RolePrimary, writer...), alarms(RoleDR, replication...)),
+		},
+		"PromotedOutOfBand": {
+			reason:   "The replica was promoted: the DR instance's alarms in the DR region, no replication to watch, no composites.",
+			observed: promoted,
+			st:       DetectFailover(p, promoted),
+			settle:   true,
+			want:     sorted([]string{string(TopicName(RolePrimary)), string(TopicName(RoleDR))}, subs(RolePrimary), subs(RoleDR), alarms(RoleDR, writer...)),
+		},
+		"Switchover": {
+			reason:   "A planned switchover turns the alarms around like a failover.",
+			observed: replicating,
+			st:       FailoverState{Writer: RoleDR, Switchover: true},
+			settle:   true,
+			want:     sorted([]string{string(TopicName(RolePrimary)), string(TopicName(RoleDR))}, subs(RolePrimary), subs(RoleDR), alarms(RoleDR, writer...)),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
+			if tc.settle {
+				d, _ = settle(t, p, tc.observed, monitoringBuild(p, tc.st))
+			} else {
+				BuildMonitoring(p, tc.observed, tc.st, d)
+			}
+			if diff := cmp.Diff(tc.want, names(d, "primary-", "dr-")); diff != "" {
+				t.Errorf("\n%s\ndesired resources: -want, +got:\n%s", tc.reason, diff)
+			}
+			if len(d.Waiting) != tc.waiting {
+				t.Errorf("\n%s\nwaiting for %d things, want %d:\n%s", tc.reason, len(d.Waiting), tc.waiting, strings.Join(d.Waiting, "\n"))
+			}
+		})
+	}
+}
+
+func TestMonitoringAlarms(t *testing.T) {
+	spec := `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"postgres":{"storageGB":200},
+"monitoring":{"cpuPercent":70,"freeStoragePercent":15,"freeMemoryMB":512,"maxConnections":300,"latencyMillis":20,
+"replicationLagSeconds":30,"replicationLagBytes":1048576,"lagCheckMinutes":2}}`
+	p := testPlan(t, spec)
+	observed := dataLayer(t, p, false)
+	d, o := settle(t, p, observed, monitoringBuild(p, DetectFailover(p, observed)))
+	metric := func(name resource.Name) cloudwatchv1beta2.MetricAlarmParameters {
+		t.Helper()
+		a, ok := d.Resources[name].(*cloudwatchv1beta2.MetricAlarm)
+		if !ok {
+			t.Fatalf("%s is not a desired MetricAlarm", name)
+		}
+		return a.Spec.ForProvider
+	}
+	type alarm struct {
+		Namespace, Metric, Statistic, Comparison, Missing, Dimension, DimensionValue, Topic string
+		Threshold                                                                           float64
+		Period, Evaluations                                                                 float64
+	}
+	summary := func(name resource.Name) alarm {
+		fp := metric(name)
+		a := alarm{
+			Namespace: *fp.Namespace, Metric: *fp.MetricName, Statistic: *fp.Statistic, Comparison: *fp.ComparisonOperator,
+			Missing: *fp.TreatMissingData, Threshold: *fp.Threshold, Period: *fp.Period, Evaluations: *fp.EvaluationPeriods,
+		}
+		for k, v := range fp.Dimensions {
+			a.Dimension, a.DimensionValue = k, *v
+		}
+		if len(fp.AlarmActions) == 1 && len(fp.OkActions) == 1 && *fp.AlarmActions[0] == *fp.OkActions[0] {
+			a.Topic = *fp.AlarmActions[0]
+		}
+		return a
+	}
+	primaryDB, replica := p.Names.DBInstance(RolePrimary), p.Names.DBInstance(RoleDR)
+	pTopic, drTopic := TopicARN(o, RolePrimary), TopicARN(o, RoleDR)
+	rds := func(metric, stat, cmp string, threshold float64) alarm {
+		return alarm{"AWS/RDS", metric, stat, cmp, "missing", "DBInstanceIdentifier", primaryDB, pTopic, threshold, 300, 3}
+	}
+	lag := func(metric, cmp string, threshold float64, missing string) alarm {
+		return alarm{contract.DefaultMetricNamespace, metric, "Maximum", cmp, missing, contract.DimensionPair, p.Names.Base, drTopic, threshold, 120, 3}
+	}
+	cases := map[string]struct {
+		reason  string
+		role    Role
+		purpose string
+		want    alarm
+	}{
+		"CPU":          {"CPU above the spec's percentage, on the primary, to the primary's topic.", RolePrimary, AlarmCPU, rds("CPUUtilization", "Average", "GreaterThanThreshold", 70)},
+		"FreeStorage":  {"Free storage below 15% of 200 GiB, in bytes.", RolePrimary, AlarmFreeStorage, rds("FreeStorageSpace", "Minimum", "LessThanThreshold", 200*(1<<30)*0.15)},
+		"FreeMemory":   {"Freeable memory below 512 MiB, in bytes.", RolePrimary, AlarmFreeMemory, rds("FreeableMemory", "Average", "LessThanThreshold", 512*(1<<20))},
+		"Connections":  {"More connections than the spec allows.", RolePrimary, AlarmConnections, rds("DatabaseConnections", "Maximum", "GreaterThanThreshold", 300)},
+		"ReadLatency":  {"Read latency in seconds, from the spec's milliseconds.", RolePrimary, AlarmReadLatency, rds("ReadLatency", "Average", "GreaterThanThreshold", 0.02)},
+		"WriteLatency": {"Write latency in seconds, from the spec's milliseconds.", RolePrimary, AlarmWriteLatency, rds("WriteLatency", "Average", "GreaterThanThreshold", 0.02)},
+		"ReplicaLag": {"RDS's ReplicaLag of the replica, every minute, to the DR topic.", RoleDR, AlarmReplicaLag,
+			alarm{"AWS/RDS", "ReplicaLag", "Maximum", "GreaterThanThreshold", "missing", "DBInstanceIdentifier", replica, drTopic, 30, 60, 3}},
+		"LagSeconds":         {"The monitor's heartbeat lag, one period per scheduled run.", RoleDR, AlarmLagSeconds, lag(contract.MetricReplicationLagSeconds, "GreaterThanThreshold", 30, "missing")},
+		"LagBytes":           {"The monitor's byte lag.", RoleDR, AlarmLagBytes, lag(contract.MetricReplicationLagBytes, "GreaterThanThreshold", 1048576, "missing")},
+		"PrimaryUnreachable": {"Only data says the primary is down: missing data does not breach.", RoleDR, AlarmPrimaryUnreachable, lag(contract.MetricPrimaryReachable, "LessThanThreshold", 1, "notBreaching")},
+		"ReplicaUnreachable": {"A silent monitor cannot vouch for the replica: missing data breaches.", RoleDR, AlarmReplicaUnreachable, lag(contract.MetricReplicaReachable, "LessThanThreshold", 1, "breaching")},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			n := AlarmName(tc.role, tc.purpose)
+			if diff := cmp.Diff(tc.want, summary(n)); diff != "" {
+				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, n, diff)
+			}
+			if got, want := d.Resources[n].GetAnnotations()["crossplane.io/external-name"], AlarmAWSName(p, tc.role, tc.purpose); got != want {
+				t.Errorf("\n%s\n%s is named %q in CloudWatch, want %q", tc.reason, n, got, want)
+			}
+		})
+	}
+
+	composite := func(purpose string) cloudwatchv1beta2.CompositeAlarmParameters {
+		a, ok := d.Resources[AlarmName(RoleDR, purpose)].(*cloudwatchv1beta2.CompositeAlarm)
+		if !ok {
+			t.Fatalf("%s is not a desired CompositeAlarm", AlarmName(RoleDR, purpose))
+		}
+		return a.Spec.ForProvider
+	}
+	arn := func(purpose string) string { return AlarmARN(o, RoleDR, purpose) }
+	rules := map[string]string{
+		AlarmPrimaryUnhealthy: fmt.Sprintf(`ALARM(%q) AND NOT ALARM(%q)`, arn(AlarmPrimaryUnreachable), arn(AlarmReplicaUnreachable)),
+		AlarmReplicationUnhealthy: fmt.Sprintf(`ALARM(%q) OR ALARM(%q) OR ALARM(%q) OR ALARM(%q)`,
+			arn(AlarmReplicaLag), arn(AlarmLagSeconds), arn(AlarmLagBytes), arn(AlarmReplicaUnreachable)),
+	}
+	for purpose, want := range rules {
+		fp := composite(purpose)
+		if diff := cmp.Diff(want, *fp.AlarmRule); diff != "" {
+			t.Errorf("composite alarm %s's rule names its children by observed ARN: -want, +got:\n%s", purpose, diff)
+		}
+		if *fp.Region != "us-east-2" || len(fp.AlarmActions) != 1 || *fp.AlarmActions[0] != drTopic {
+			t.Errorf("composite alarm %s: region %s, actions %v; want us-east-2 and the DR topic %s", purpose, *fp.Region, fp.AlarmActions, drTopic)
+		}
+	}
+}
+
+func TestMonitoringTopics(t *testing.T) {
+	p := testPlan(t, builderSpec)
+	observed := dataLayer(t, p, false)
+	d, _ := settle(t, p, observed, monitoringBuild(p, DetectFailover(p, observed)))
+	for _, role := range Roles {
+		topic, ok := d.Resources[TopicName(role)].(*snsv1beta1.Topic)
+		if !ok {
+			t.Fatalf("%s is not a desired Topic", TopicName(role))
+		}
+		if got, want := *topic.Spec.ForProvider.KMSMasterKeyID, KeyARN(observed, role); got != want {
+			t.Errorf("%s is encrypted with %q, want its region's key %q", TopicName(role), got, want)
+		}
+		if got := *topic.Spec.ForProvider.Region; got != p.Regions[role].Region {
+			t.Errorf("%s is in %s, want %s", TopicName(role), got, p.Regions[role].Region)
+		}
+		for _, email := range p.Spec.Monitoring.NotificationEmails {
+			s, ok := d.Resources[SubscriptionName(role, email)].(*snsv1beta1.TopicSubscription)
+			if !ok {
+				t.Fatalf("no subscription of %s to %s", email, TopicName(role))
+			}
+			want := snsv1beta1.TopicSubscriptionParameters{
+				Region: ptr(p.Regions[role].Region), Protocol: ptr("email"), Endpoint: ptr(email),
+				TopicArnSelector: &xpv1.Selector{MatchControllerRef: ptr(true), MatchLabels: map[string]string{LabelResource: string(TopicName(role))}},
+			}
+			if diff := cmp.Diff(want, s.Spec.ForProvider); diff != "" {
+				t.Errorf("subscription of %s to %s: -want, +got:\n%s", email, TopicName(role), diff)
+			}
+		}
+	}
+}
+
+func TestSubscriptionName(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		a, b   string
+		same   bool
+	}{
+		"CaseInsensitive": {"Email addresses differing in case are one subscription.", "DBA@example.com", "dba@example.com", true},
+		"Different":       {"Different addresses are different subscriptions.", "dba@example.com", "ops@example.com", false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := SubscriptionName(RoleDR, tc.a) == SubscriptionName(RoleDR, tc.b); got != tc.same {
+				t.Errorf("\n%s\nSubscriptionName(%q) == SubscriptionName(%q): %v, want %v", tc.reason, tc.a, tc.b, got, tc.same)
+			}
+			if n := SubscriptionName(RoleDR, tc.a); strings.Contains(string(n), "@") {
+				t.Errorf("\n%s\n%s carries the address itself", tc.reason, n)
+			}
+		})
+	}
+}
