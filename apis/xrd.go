@@ -11,7 +11,7 @@ import (
 )
 
 // ConnectionSecretKeys are the keys of the claim's connection secret.
-var ConnectionSecretKeys = []string{"endpoint", "readerEndpoint", "port", "username", "database", "masterUserSecretArn"} //nolint:gochecknoglobals // A constant list.
+var ConnectionSecretKeys = []string{"endpoint", "readerEndpoint", "port", "username", "password", "database"} //nolint:gochecknoglobals // A constant list.
 
 // CompositionName is the name of the Composition the XRD defaults to.
 const CompositionName = "xpostgresdrs.pgdr.io"

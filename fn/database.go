@@ -45,11 +45,6 @@ func DBInstanceARN(o Observed, r Role) string { return o.AtProvider(DBInstanceNa
 // DBEndpoint returns the observed endpoint address of a region's database instance, or "".
 func DBEndpoint(o Observed, r Role) string { return o.AtProvider(DBInstanceName(r), "address") }
 
-// DBSecretARN returns the ARN of the RDS-managed master user secret of the primary, or "".
-func DBSecretARN(o Observed) string {
-	return o.String(DBInstanceName(RolePrimary), "status.atProvider.masterUserSecret[0].secretArn")
-}
-
 // ParameterFamily is the RDS parameter group family of a PostgreSQL major version.
 func ParameterFamily(major int) string { return fmt.Sprintf("postgres%d", major) }
 
@@ -157,8 +152,8 @@ func instanceCommon(p *Plan, d *Desired, role Role, keyARN string) rdsv1beta3.In
 }
 
 // buildPrimary adds the primary instance once its key's ARN is observed: the key encrypts the
-// storage, Performance Insights and the master user secret, and AWS cannot change any of them
-// after the instance exists, so the instance is not created with a default key meanwhile.
+// storage and Performance Insights, and AWS cannot change either after the instance exists, so
+// the instance is not created with a default key meanwhile.
 func buildPrimary(p *Plan, o Observed, d *Desired) {
 	keyARN := KeyARN(o, RolePrimary)
 	if keyARN == "" {
@@ -174,9 +169,14 @@ func buildPrimary(p *Plan, o Observed, d *Desired) {
 	fp.AllocatedStorage = ptr(float64(pg.StorageGB))
 	fp.DBName = ptr(pg.DatabaseName)
 	fp.Username = ptr(pg.Username)
-	fp.ManageMasterUserPassword = ptr(true)
-	fp.MasterUserSecretKMSKeyID = ptr(keyARN)
-	d.Add(DBInstanceName(RolePrimary), &rdsv1beta3.Instance{Spec: rdsv1beta3.InstanceSpec{ForProvider: fp}})
+	// RDS cannot manage the master password in Secrets Manager for an instance with read
+	// replicas: the provider generates it into a Kubernetes Secret, and secret.go copies it into
+	// a Secrets Manager secret replicated to the DR region for the Lambdas.
+	fp.AutoGeneratePassword = ptr(true)
+	fp.PasswordSecretRef = p.PasswordSecretRef()
+	i := &rdsv1beta3.Instance{Spec: rdsv1beta3.InstanceSpec{ForProvider: fp}}
+	i.SetWriteConnectionSecretToReference(p.ConnectionSecretRef(RolePrimary))
+	d.Add(DBInstanceName(RolePrimary), i)
 }
 
 // buildReplica adds the cross-region read replica once the primary's ARN and the DR key's ARN

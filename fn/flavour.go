@@ -25,6 +25,7 @@ import (
 	route53v1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/route53/v1beta2"
 	s3v1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/s3/v1beta1"
 	s3v1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/s3/v1beta2"
+	secretsmanagerv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/secretsmanager/v1beta1"
 	snsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/sns/v1beta1"
 )
 
@@ -81,6 +82,7 @@ var schemeBuilders = []func(*runtime.Scheme) error{ //nolint:gochecknoglobals //
 	route53v1beta2.AddToScheme,
 	s3v1beta1.AddToScheme,
 	s3v1beta2.AddToScheme,
+	secretsmanagerv1beta1.AddToScheme,
 	snsv1beta1.AddToScheme,
 }
 

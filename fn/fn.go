@@ -97,6 +97,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	BuildKMS(plan, o, d)
 	BuildDatabase(plan, o, st, d)
 	BuildStorage(plan, o, d)
+	BuildSecret(plan, o, d)
 	BuildMonitoring(plan, o, st, d)
 	BuildDNS(plan, o, st, d)
 	if err := BuildLambdas(plan, o, st, d); err != nil {

@@ -122,7 +122,7 @@ func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
 
 	// What both Lambdas need: the databases' endpoints and the secret with their credentials.
 	var common needs
-	secretARN := common.get(DBSecretARN(o), fmt.Sprintf("the master user secret's ARN (%s)", DBInstanceName(RolePrimary)))
+	secretARN := common.get(DBSecretARN(o), fmt.Sprintf("the master password secret's ARN (%s)", MasterSecretName()))
 	// The secret is encrypted with the key of the region it is in: RDS's master user secret is in
 	// the primary region; a replica of it in the DR region would be under the DR key.
 	secretRole := secretKeyRole(p, secretARN)
@@ -136,6 +136,7 @@ func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
 		contract.EnvReplicaPort: strconv.Itoa(PostgresPort),
 		contract.EnvDBName:      p.Spec.Postgres.DatabaseName,
 		contract.EnvDBSecretARN: secretARN,
+		contract.EnvDBUsername:  p.Spec.Postgres.Username,
 	}
 	readSecret := []Statement{
 		{

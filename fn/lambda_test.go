@@ -190,7 +190,7 @@ func TestLambdaFunctions(t *testing.T) {
 	dbEnv := map[string]string{
 		"PRIMARY_HOST": DBEndpoint(o, RolePrimary), "PRIMARY_PORT": "5432",
 		"REPLICA_HOST": DBEndpoint(o, RoleDR), "REPLICA_PORT": "5432",
-		"DB_NAME": "app", "DB_SECRET_ARN": DBSecretARN(o),
+		"DB_NAME": "app", "DB_SECRET_ARN": DBSecretARN(o), "DB_USERNAME": "pgadmin",
 	}
 	with := func(extra map[string]string) map[string]*string {
 		out := map[string]*string{}
@@ -294,8 +294,8 @@ func TestLambdaPolicies(t *testing.T) {
 	readSecret := func(o Observed) []Statement {
 		return []Statement{
 			{Sid: "ReadDatabaseSecret", Effect: Allow, Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{DBSecretARN(o)}},
-			{Sid: "DecryptDatabaseSecret", Effect: Allow, Action: []string{"kms:Decrypt"}, Resource: []string{KeyARN(o, RolePrimary)},
-				Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}},
+			{Sid: "DecryptDatabaseSecret", Effect: Allow, Action: []string{"kms:Decrypt"}, Resource: []string{KeyARN(o, RoleDR)},
+				Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager.us-east-2.amazonaws.com"}}},
 		}
 	}
 	failover := func(o Observed, zone, fqdn string) PolicyDocument {
@@ -468,7 +468,7 @@ func TestSecretKeyRole(t *testing.T) {
 		arn    string
 		want   Role
 	}{
-		"PrimarySecret": {"RDS's master user secret is in the primary region, under the primary key.", "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf", RolePrimary},
+		"PrimarySecret": {"A secret in the primary region is under the primary key.", "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf", RolePrimary},
 		"DRReplica":     {"A replica of the secret in the DR region is under the DR key.", "arn:aws:secretsmanager:us-east-2:123456789012:secret:rds!db-1-AbCdEf", RoleDR},
 		"Unknown":       {"Not observed yet: the primary's, as RDS makes it.", "", RolePrimary},
 	}

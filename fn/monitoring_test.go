@@ -110,6 +110,9 @@ func dataLayer(t *testing.T, p *Plan, promoted bool) Observed {
 		extra = map[string]any{"replicateSourceDb": nil}
 	}
 	o[DBInstanceName(RoleDR)] = observedAs(t, DBInstanceName(RoleDR), d.Resources[DBInstanceName(RoleDR)], extra)
+	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
+	BuildSecret(p, o, d)
+	o[MasterSecretName()] = observedAs(t, MasterSecretName(), d.Resources[MasterSecretName()], nil)
 	if DBSecretARN(o) == "" || DBEndpoint(o, RoleDR) == "" || KeyARN(o, RoleDR) == "" {
 		t.Fatalf("the data layer stand-in reports no secret ARN, replica endpoint or DR key ARN: %v", o)
 	}

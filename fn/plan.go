@@ -3,6 +3,8 @@ package fn
 import (
 	"maps"
 
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+
 	"github.com/pgdr/function-postgres-dr/apis/v1alpha1"
 	inputv1alpha1 "github.com/pgdr/function-postgres-dr/input/v1alpha1"
 )
@@ -84,6 +86,34 @@ func (p *Plan) Tags(role Role, name string) map[string]*string {
 	t[TagRole] = ptr(string(role))
 	t[TagManagedBy] = ptr(managedByThis)
 	return t
+}
+
+// DefaultSecretsNamespace keeps the generated password and connection secrets when the Input
+// names no namespace.
+const DefaultSecretsNamespace = "crossplane-system"
+
+// PasswordKey is the key of the generated master password in its Kubernetes Secret.
+const PasswordKey = "password"
+
+// SecretsNamespace is where the function keeps Kubernetes Secrets.
+func (p *Plan) SecretsNamespace() string {
+	if p.Input != nil && p.Input.SecretsNamespace != "" {
+		return p.Input.SecretsNamespace
+	}
+	return DefaultSecretsNamespace
+}
+
+// PasswordSecretRef is where provider-aws writes the master password it generates.
+func (p *Plan) PasswordSecretRef() *xpv1.SecretKeySelector {
+	return &xpv1.SecretKeySelector{
+		SecretReference: xpv1.SecretReference{Name: p.Names.Base + "-master-password", Namespace: p.SecretsNamespace()},
+		Key:             PasswordKey,
+	}
+}
+
+// ConnectionSecretRef is where provider-aws writes a database instance's connection details.
+func (p *Plan) ConnectionSecretRef(role Role) *xpv1.SecretReference {
+	return &xpv1.SecretReference{Name: p.Names.Base + "-" + string(role) + "-db", Namespace: p.SecretsNamespace()}
 }
 
 // AZLetter is the short suffix of an AZ used in resource names: its last character.

@@ -20,15 +20,14 @@ func BuildStatus(p *Plan, o Observed, st FailoverState, d *Desired) v1alpha1.XPo
 	}
 }
 
-// Connection secret keys. The master password is never one: RDS manages it in Secrets Manager,
-// encrypted with the pair's key, and the secret's ARN is published instead.
+// Connection secret keys.
 const (
 	ConnEndpoint       = "endpoint"
 	ConnReaderEndpoint = "readerEndpoint"
 	ConnPort           = "port"
 	ConnUsername       = "username"
+	ConnPassword       = "password"
 	ConnDatabase       = "database"
-	ConnSecretARN      = "masterUserSecretArn"
 )
 
 // ConnectionDetails are the claim's connection secret: the writer's endpoint, the other
@@ -46,7 +45,9 @@ func ConnectionDetails(p *Plan, o Observed, st FailoverState) resource.Connectio
 		set(ConnPort, strconv.Itoa(PostgresPort))
 		set(ConnUsername, p.Spec.Postgres.Username)
 		set(ConnDatabase, p.Spec.Postgres.DatabaseName)
-		set(ConnSecretARN, DBSecretARN(o))
+		if pw := o.ConnectionDetail(DBInstanceName(RolePrimary), ConnPassword); len(pw) > 0 {
+			cd[ConnPassword] = pw
+		}
 	}
 	return cd
 }

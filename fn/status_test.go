@@ -16,6 +16,7 @@ func TestConnectionDetails(t *testing.T) {
 	cases := map[string]struct {
 		reason   string
 		observed map[string]string
+		password string
 		spec     string
 		want     map[string][]byte
 	}{
@@ -25,7 +26,7 @@ func TestConnectionDetails(t *testing.T) {
 			want:   nil,
 		},
 		"Replicating": {
-			reason:   "The primary is the endpoint, the replica the reader endpoint; the master password is never a detail, its secret's ARN is.",
+			reason:   "The primary is the endpoint, the replica the reader endpoint.",
 			observed: observed,
 			spec:     testSpec,
 			want: map[string][]byte{
@@ -34,7 +35,20 @@ func TestConnectionDetails(t *testing.T) {
 				ConnPort:           []byte("5432"),
 				ConnUsername:       []byte("pgadmin"),
 				ConnDatabase:       []byte("app"),
-				ConnSecretARN:      []byte(secretARN(t, observed)),
+			},
+		},
+		"Password": {
+			reason:   "The password provider-aws generated, from the primary's observed connection details, and nothing else secret.",
+			observed: observed,
+			password: "pa55-from-provider",
+			spec:     testSpec,
+			want: map[string][]byte{
+				ConnEndpoint:       []byte(endpoint(t, observed, RolePrimary)),
+				ConnReaderEndpoint: []byte(endpoint(t, observed, RoleDR)),
+				ConnPort:           []byte("5432"),
+				ConnUsername:       []byte("pgadmin"),
+				ConnPassword:       []byte("pa55-from-provider"),
+				ConnDatabase:       []byte("app"),
 			},
 		},
 		"SwitchedOver": {
@@ -47,13 +61,16 @@ func TestConnectionDetails(t *testing.T) {
 				ConnPort:           []byte("5432"),
 				ConnUsername:       []byte("pgadmin"),
 				ConnDatabase:       []byte("app"),
-				ConnSecretARN:      []byte(secretARN(t, observed)),
 			},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			rsp := runFn(t, newRequest(testInput, testXR(tc.spec), tc.observed))
+			req := newRequest(testInput, testXR(tc.spec), tc.observed)
+			if tc.password != "" {
+				req.Observed.Resources[string(DBInstanceName(RolePrimary))].ConnectionDetails = map[string][]byte{ConnPassword: []byte(tc.password), "username": []byte("pgadmin")}
+			}
+			rsp := runFn(t, req)
 			got := rsp.GetDesired().GetComposite().GetConnectionDetails()
 			if diff := cmp.Diff(tc.want, got, protocmp.Transform(), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("\n%s\nconnection details: -want, +got:\n%s", tc.reason, diff)
@@ -67,22 +84,13 @@ func endpoint(t *testing.T, observed map[string]string, role Role) string {
 	return observedField(t, observed, DBInstanceName(role), "status.atProvider.address")
 }
 
-func secretARN(t *testing.T, observed map[string]string) string {
-	t.Helper()
-	return observedField(t, observed, DBInstanceName(RolePrimary), "status.atProvider.masterUserSecret")
-}
-
 func observedField(t *testing.T, observed map[string]string, name resource.Name, path string) string {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(observed[string(name)]), &m); err != nil {
 		t.Fatal(err)
 	}
-	v := get(m, path)
-	if l, ok := v.([]any); ok { // masterUserSecret is a list of one
-		v = l[0].(map[string]any)["secretArn"]
-	}
-	s, _ := v.(string)
+	s, _ := get(m, path).(string)
 	if s == "" {
 		t.Fatalf("%s has no %s", name, path)
 	}

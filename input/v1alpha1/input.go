@@ -27,6 +27,12 @@ type Input struct {
 	// +optional
 	ProviderConfigName string `json:"providerConfigName,omitempty"`
 
+	// SecretsNamespace is where the generated master password and the databases' connection
+	// secrets are kept, as Kubernetes Secrets that only Crossplane reads.
+	// +kubebuilder:default="crossplane-system"
+	// +optional
+	SecretsNamespace string `json:"secretsNamespace,omitempty"`
+
 	// DefaultTags are put on every AWS resource, before the function's own tags.
 	// +kubebuilder:validation:MaxProperties=40
 	// +optional

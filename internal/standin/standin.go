@@ -56,10 +56,6 @@ func Observe(obj map[string]any) {
 		at["port"] = float64(5432)
 		at["endpoint"] = fmt.Sprintf("%s:5432", at["address"])
 		at["resourceId"] = "db-" + strings.ToUpper(h)
-		at["masterUserSecret"] = []any{map[string]any{
-			"secretArn":    fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-%s", region, Account, h),
-			"secretStatus": "active",
-		}}
 	case "Key", "ReplicaKey":
 		at["keyId"] = "mrk-" + h + h[:16]
 		at["id"] = at["keyId"]
@@ -72,6 +68,10 @@ func Observe(obj map[string]any) {
 		at["id"] = name
 		at["bucket"] = name
 		at["arn"] = "arn:aws:s3:::" + name
+	case "Secret":
+		name, _ := fp["name"].(string)
+		at["arn"] = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", region, Account, name, h[:6])
+		at["id"] = at["arn"]
 	case "Topic":
 		at["arn"] = fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, Account, id)
 	case "Role", "Policy":

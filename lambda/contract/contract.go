@@ -83,6 +83,10 @@ const (
 	EnvReplicaPort    = "REPLICA_PORT"
 	EnvDBName         = "DB_NAME"
 	EnvDBSecretARN    = "DB_SECRET_ARN"
+	// EnvDBUsername is the user to log in as when the secret holds only a password (the
+	// composition's master password secret, replicated to the DR region); a JSON secret with
+	// "username" and "password" needs none.
+	EnvDBUsername = "DB_USERNAME"
 	EnvSSLMode        = "DB_SSLMODE"
 	EnvSSLRootCert    = "DB_SSLROOTCERT"
 	EnvConnectTimeout = "CONNECT_TIMEOUT"

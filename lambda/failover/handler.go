@@ -156,6 +156,9 @@ func (h *Handler) Handle(ctx context.Context, ev events.CloudWatchEvent) (Summar
 
 func (h *Handler) failover(ctx context.Context, c config.Failover, s *Summary) error {
 	creds, err := h.Secrets.Get(ctx, c.SecretARN)
+	if err == nil {
+		creds, err = secrets.WithUsername(creds, c.Username)
+	}
 	if err != nil {
 		return err
 	}

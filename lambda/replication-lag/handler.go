@@ -66,6 +66,9 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Result, error)
 		return Result{}, err
 	}
 	creds, err := h.Secrets.Get(ctx, c.SecretARN)
+	if err == nil {
+		creds, err = secrets.WithUsername(creds, c.Username)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -73,7 +76,8 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Result, error)
 	if m.AuthFailed {
 		// The password may have been rotated since it was read: read it again and retry once.
 		h.Secrets.Forget(c.SecretARN)
-		if fresh, err := h.Secrets.Get(ctx, c.SecretARN); err == nil && fresh != creds {
+		if fresh, err := h.Secrets.Get(ctx, c.SecretARN); err == nil && fresh.Password != creds.Password {
+			fresh, _ = secrets.WithUsername(fresh, c.Username)
 			creds = fresh
 			m = measure(ctx, c, creds)
 		}

@@ -35,6 +35,7 @@ type DB struct {
 	Replica        Endpoint
 	Name           string
 	SecretARN      string
+	Username       string
 	SSLMode        string
 	SSLRootCert    string
 	ConnectTimeout time.Duration
@@ -151,6 +152,7 @@ func (r *reader) db() DB {
 		Replica:        Endpoint{Host: r.required(contract.EnvReplicaHost), Port: r.port(contract.EnvReplicaPort)},
 		Name:           r.required(contract.EnvDBName),
 		SecretARN:      r.required(contract.EnvDBSecretARN),
+		Username:       r.optional(contract.EnvDBUsername, ""),
 		SSLMode:        r.oneOf(contract.EnvSSLMode, contract.DefaultSSLMode, sslModes),
 		SSLRootCert:    r.optional(contract.EnvSSLRootCert, DefaultSSLRootCert()),
 		ConnectTimeout: r.duration(contract.EnvConnectTimeout, contract.DefaultConnectTimeout),

@@ -1,6 +1,7 @@
 // Package secrets reads database credentials from AWS Secrets Manager. The secret's
-// SecretString is JSON with "username" and "password", the format of an RDS-managed master user
-// secret. Neither the password nor the secret's text ever appears in an error or a log.
+// SecretString is either JSON with "username" and "password", or the password alone, with the
+// user name in DB_USERNAME (the composition's master password secret). Neither the password nor
+// the secret's text ever appears in an error or a log.
 package secrets
 
 import (
@@ -69,6 +70,10 @@ func Parse(id, secret string) (Credentials, error) {
 		Password *string `json:"password"`
 	}
 	// The decoder's error may quote the secret's text, so it is not passed on.
+	if !strings.HasPrefix(strings.TrimSpace(secret), "{") {
+		// The password alone; WithUsername adds the user name.
+		return Credentials{Password: secret}, nil
+	}
 	if json.Unmarshal([]byte(secret), &v) != nil {
 		return Credentials{}, fmt.Errorf("secret %s (%s) is not a JSON object with string fields username and password", id, contract.EnvDBSecretARN)
 	}
@@ -83,6 +88,18 @@ func Parse(id, secret string) (Credentials, error) {
 		return Credentials{}, fmt.Errorf("secret %s (%s) has no %s", id, contract.EnvDBSecretARN, strings.Join(missing, " and "))
 	}
 	return Credentials{Username: *v.Username, Password: *v.Password}, nil
+}
+
+// WithUsername completes credentials read from a secret that holds only the password with the
+// user name from the environment; a user name in the secret wins.
+func WithUsername(c Credentials, username string) (Credentials, error) {
+	if c.Username == "" {
+		c.Username = username
+	}
+	if c.Username == "" {
+		return Credentials{}, fmt.Errorf("the secret (%s) holds only a password: set %s to the database user name", contract.EnvDBSecretARN, contract.EnvDBUsername)
+	}
+	return c, nil
 }
 
 // A Source fetches credentials and keeps them for TTL, so that a warm Lambda does not call

@@ -45,9 +45,14 @@ func TestFetch(t *testing.T) {
 			name:   "db", value: `{"username":"u"}`,
 			want: want{err: "secret arn:aws:secretsmanager:us-west-2:111122223333:secret:db-AbCdEf (DB_SECRET_ARN) has no password", region: "us-west-2"},
 		},
-		"NotJSON": {
-			reason: "A secret that is no JSON object is refused without quoting it.",
+		"PasswordOnly": {
+			reason: "A secret that is no JSON object is the password alone (the user name comes from DB_USERNAME).",
 			name:   "db", value: `hunter2`,
+			want: want{creds: Credentials{Password: "hunter2"}, region: "us-west-2"},
+		},
+		"BrokenJSON": {
+			reason: "A secret that starts like JSON but is not is refused without quoting it.",
+			name:   "db", value: `{hunter2`,
 			want: want{err: "secret arn:aws:secretsmanager:us-west-2:111122223333:secret:db-AbCdEf (DB_SECRET_ARN) is not a JSON object with string fields username and password", region: "us-west-2"},
 		},
 	}
@@ -112,5 +117,50 @@ func TestSourceCaches(t *testing.T) {
 	get()
 	if got := s.CallCount("secretsmanager", "GetSecretValue"); got != 3 {
 		t.Errorf("after expiry and Forget: GetSecretValue calls = %d, want 3", got)
+	}
+}
+
+func TestPlainPasswordWithUsername(t *testing.T) {
+	cases := map[string]struct {
+		reason   string
+		secret   string
+		username string
+		want     Credentials
+		wantErr  string
+	}{
+		"PlainPassword": {
+			reason:   "A secret holding only the password takes the user name from DB_USERNAME.",
+			secret:   "s3cr3t-pa55",
+			username: "pgadmin",
+			want:     Credentials{Username: "pgadmin", Password: "s3cr3t-pa55"},
+		},
+		"JSONWins": {
+			reason:   "A JSON secret's user name wins over DB_USERNAME.",
+			secret:   `{"username":"app","password":"pw"}`,
+			username: "pgadmin",
+			want:     Credentials{Username: "app", Password: "pw"},
+		},
+		"NoUsername": {
+			reason:  "A plain password without DB_USERNAME is an error naming DB_USERNAME, not the password.",
+			secret:  "s3cr3t-pa55",
+			wantErr: "set DB_USERNAME",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			c, err := Parse("arn:aws:secretsmanager:us-east-2:123456789012:secret:x", tc.secret)
+			if err == nil {
+				c, err = WithUsername(c, tc.username)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), tc.secret) {
+					t.Fatalf("\n%s\nerr = %v, want one containing %q and not the secret", tc.reason, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || c != tc.want {
+				t.Errorf("\n%s\ngot %v %v, want %v", tc.reason, c, err, tc.want)
+			}
+		})
 	}
 }

@@ -1,0 +1,65 @@
+package fn
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/crossplane/function-sdk-go/resource"
+
+	secretsmanagerv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/secretsmanager/v1beta1"
+)
+
+// secretRecoveryDays is how long a deleted master password secret can be restored: the most
+// AWS allows.
+const secretRecoveryDays = 30
+
+// MasterSecretName is the resource name of the Secrets Manager secret holding the master password.
+func MasterSecretName() resource.Name { return ResourceName(RolePrimary, "db-master-secret") }
+
+// DBSecretARN returns the ARN of the master password secret's replica in the DR region, where the
+// Lambdas read it (it stays readable when the primary region is gone), or "".
+func DBSecretARN(o Observed) string {
+	arn := o.AtProvider(MasterSecretName(), "arn")
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return ""
+	}
+	region := o.String(MasterSecretName(), "spec.forProvider.replica[0].region")
+	if region == "" {
+		return ""
+	}
+	parts[3] = region
+	return strings.Join(parts, ":")
+}
+
+// BuildSecret copies the generated master password into a Secrets Manager secret in the primary
+// region, encrypted with the primary key and replicated to the DR region under the DR key, for
+// the Lambdas. It waits for both keys' ARNs.
+func BuildSecret(p *Plan, o Observed, d *Desired) {
+	pk, dk := KeyARN(o, RolePrimary), KeyARN(o, RoleDR)
+	if pk == "" || dk == "" {
+		d.Wait(fmt.Sprintf("both KMS keys' ARNs (%s, %s), to keep the master password in Secrets Manager in both regions", KeyName(RolePrimary), KeyName(RoleDR)))
+		return
+	}
+	pr, dr := p.Regions[RolePrimary], p.Regions[RoleDR]
+	name := p.Names.Resource(RolePrimary, "db-master")
+	d.Add(MasterSecretName(), &secretsmanagerv1beta1.Secret{
+		Spec: secretsmanagerv1beta1.SecretSpec{ForProvider: secretsmanagerv1beta1.SecretParameters{
+			Region:               &pr.Region,
+			Name:                 ptr(name),
+			Description:          ptr("Master password of " + p.Names.DBInstance(RolePrimary) + " (user " + p.Spec.Postgres.Username + "), for the replication-lag and failover Lambdas"),
+			KMSKeyID:             ptr(pk),
+			RecoveryWindowInDays: ptr(float64(secretRecoveryDays)),
+			Replica:              []secretsmanagerv1beta1.ReplicaParameters{{Region: &dr.Region, KMSKeyID: ptr(dk)}},
+			Tags:                 p.Tags(RolePrimary, name),
+		}},
+	})
+	ref := p.PasswordSecretRef()
+	d.Add(ResourceName(RolePrimary, "db-master-secret-version"), &secretsmanagerv1beta1.SecretVersion{
+		Spec: secretsmanagerv1beta1.SecretVersionSpec{ForProvider: secretsmanagerv1beta1.SecretVersionParameters{
+			Region:                &pr.Region,
+			SecretIDSelector:      d.Select(MasterSecretName()),
+			SecretStringSecretRef: ref,
+		}},
+	})
+}
