@@ -80,6 +80,18 @@ FUZZTIME ?= 60s
 fuzz:
 	$(GO) test ./fn/ -run '^$$' -fuzz '^FuzzRunFunction$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -parallel 2
 
+## ---- benchmarks --------------------------------------------------------------------------------
+
+# bench: issue 7's speed figures, never failing on a missed goal. The in-process benchmark (ns/op,
+# B/op, allocs/op of a first pass and a ready reconcile, each beside its protobuf floor); a gRPC
+# load run against the built binary (hack/loadbench: p50/p99, requests/s, the server's CPU per
+# request against the protobuf floor, peak RSS, response size, each goal PASS or MISS; its bounds
+# through LOADBENCH_FLAGS, e.g. LOADBENCH_FLAGS='-time 20s'); then the Lambdas' benchmarks.
+bench: $(FUNCTION)
+	$(GO) test ./fn/ -run '^$$' -bench . -benchmem
+	$(GO) run ./hack/loadbench -binary $(FUNCTION) $(LOADBENCH_FLAGS)
+	$(MAKE) lambda-bench
+
 ## ---- code generation ---------------------------------------------------------------------------
 
 # generate: DeepCopy methods, the Input's CRD (package/input) and the XRD (apis/definition.yaml),

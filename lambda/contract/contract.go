@@ -77,16 +77,16 @@ const HeartbeatTable = "pgdr_heartbeat"
 
 // Environment variables that both Lambdas read.
 const (
-	EnvPrimaryHost    = "PRIMARY_HOST"
-	EnvPrimaryPort    = "PRIMARY_PORT"
-	EnvReplicaHost    = "REPLICA_HOST"
-	EnvReplicaPort    = "REPLICA_PORT"
-	EnvDBName         = "DB_NAME"
-	EnvDBSecretARN    = "DB_SECRET_ARN"
+	EnvPrimaryHost = "PRIMARY_HOST"
+	EnvPrimaryPort = "PRIMARY_PORT"
+	EnvReplicaHost = "REPLICA_HOST"
+	EnvReplicaPort = "REPLICA_PORT"
+	EnvDBName      = "DB_NAME"
+	EnvDBSecretARN = "DB_SECRET_ARN"
 	// EnvDBUsername is the user to log in as when the secret holds only a password (the
 	// composition's master password secret, replicated to the DR region); a JSON secret with
 	// "username" and "password" needs none.
-	EnvDBUsername = "DB_USERNAME"
+	EnvDBUsername     = "DB_USERNAME"
 	EnvSSLMode        = "DB_SSLMODE"
 	EnvSSLRootCert    = "DB_SSLROOTCERT"
 	EnvConnectTimeout = "CONNECT_TIMEOUT"
