@@ -36,13 +36,21 @@ func (o Observed) AtProvider(name resource.Name, field string) string {
 	return o.String(name, "status.atProvider."+field)
 }
 
-// Ready reports whether the named resource is observed with condition Ready=True.
+// Ready reports whether the named resource is observed with condition Ready=True. It reads the
+// conditions in place: the SDK's GetCondition decodes them through JSON, on every call.
 func (o Observed) Ready(name resource.Name) bool {
 	oc, ok := o[name]
 	if !ok || oc.Resource == nil {
 		return false
 	}
-	return oc.Resource.GetCondition(xpv1.TypeReady).Status == corev1.ConditionTrue
+	status, _ := oc.Resource.Object["status"].(map[string]any)
+	conds, _ := status["conditions"].([]any)
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok && m["type"] == string(xpv1.TypeReady) {
+			return m["status"] == string(corev1.ConditionTrue)
+		}
+	}
+	return false
 }
 
 // ConnectionDetail returns a connection detail of the named resource, or nil.
