@@ -85,11 +85,16 @@ fuzz:
 # bench: issue 7's speed figures, never failing on a missed goal. The in-process benchmark (ns/op,
 # B/op, allocs/op of a first pass and a ready reconcile, each beside its protobuf floor); a gRPC
 # load run against the built binary (hack/loadbench: p50/p99, requests/s, the server's CPU per
-# request against the protobuf floor, peak RSS, response size, each goal PASS or MISS; its bounds
-# through LOADBENCH_FLAGS, e.g. LOADBENCH_FLAGS='-time 20s'); then the Lambdas' benchmarks.
-bench: $(FUNCTION)
+# request against the protobuf floor, peak RSS, response size, each goal PASS or MISS), with
+# function-go-templating v0.12.3 (pinned in tools/gotemplating) run beside it on the same first
+# pass; its bounds through LOADBENCH_FLAGS, e.g. LOADBENCH_FLAGS='-time 20s'. Then the Lambdas'.
+GO_TEMPLATING := $(BIN)/function-go-templating
+$(GO_TEMPLATING): tools/gotemplating/go.mod tools/gotemplating/go.sum
+	cd tools/gotemplating && $(GOBUILD) -o $(ROOT)/$@ github.com/crossplane-contrib/function-go-templating
+
+bench: $(FUNCTION) $(GO_TEMPLATING)
 	$(GO) test ./fn/ -run '^$$' -bench . -benchmem
-	$(GO) run ./hack/loadbench -binary $(FUNCTION) $(LOADBENCH_FLAGS)
+	$(GO) run ./hack/loadbench -binary $(FUNCTION) -go-templating $(BIN)/function-go-templating $(LOADBENCH_FLAGS)
 	$(MAKE) lambda-bench
 
 ## ---- code generation ---------------------------------------------------------------------------

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/mem"
+
+	"github.com/crossplane/function-sdk-go/errors"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+)
+
+// rawMessage is a request sent as bytes already encoded, or a response whose size is all the
+// client keeps: the load generator then spends almost nothing per call, leaving the two cores
+// to the server.
+type rawMessage struct {
+	data []byte
+	size int
+}
+
+// rawCodec passes rawMessages through. It names itself proto: the bytes are protobuf.
+type rawCodec struct{}
+
+func (rawCodec) Name() string { return "proto" }
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	m, ok := v.(*rawMessage)
+	if !ok {
+		return nil, errors.Errorf("rawCodec cannot marshal %T", v)
+	}
+	return mem.BufferSlice{mem.SliceBuffer(m.data)}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(*rawMessage)
+	if !ok {
+		return errors.Errorf("rawCodec cannot unmarshal into %T", v)
+	}
+	m.size = data.Len()
+	return nil
+}
+
+// bounds ends a load run at whichever comes first.
+type bounds struct {
+	calls int
+	time  time.Duration
+}
+
+// loadResult is what one load run saw from the client's side.
+type loadResult struct {
+	latencies []time.Duration
+	wall      time.Duration
+}
+
+// runLoad calls RunFunction with the encoded request from concurrency goroutines sharing conn
+// until b.calls calls were made or b.time passed; calls in flight then finish, so that the
+// server's CPU time over the run is all spent on counted calls. Every response must be wantSize
+// bytes long: the function is deterministic, so a different size means a different (likely
+// failed) answer.
+func runLoad(ctx context.Context, conn *grpc.ClientConn, req []byte, wantSize, concurrency int, b bounds) (loadResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		lat      = make([][]time.Duration, concurrency)
+	)
+	start := time.Now()
+	deadline := start.Add(b.time)
+	for w := range concurrency {
+		lat[w] = make([]time.Duration, 0, b.calls/concurrency+1)
+		wg.Go(func() {
+			in := &rawMessage{data: req}
+			for next.Add(1) <= int64(b.calls) && time.Now().Before(deadline) && ctx.Err() == nil {
+				out := &rawMessage{}
+				t := time.Now()
+				err := conn.Invoke(ctx, fnv1.FunctionRunnerService_RunFunction_FullMethodName, in, out, grpc.ForceCodecV2(rawCodec{}))
+				d := time.Since(t)
+				if err == nil && out.size != wantSize {
+					err = errors.Errorf("response of %d bytes, the first was %d", out.size, wantSize)
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = errors.Wrap(err, "cannot call RunFunction")
+						cancel()
+					}
+					mu.Unlock()
+					return
+				}
+				lat[w] = append(lat[w], d)
+			}
+		})
+	}
+	wg.Wait()
+	r := loadResult{wall: time.Since(start)}
+	for _, l := range lat {
+		r.latencies = append(r.latencies, l...)
+	}
+	return r, firstErr
+}

@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools pins function-go-templating, which make bench runs beside the function under the
+// same load to compare CPU per request (issue 7).
+package tools
+
+import (
+	_ "github.com/crossplane-contrib/function-go-templating"
+)
