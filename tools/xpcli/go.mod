@@ -1,6 +1,6 @@
 module github.com/pgdr/function-postgres-dr/tools/xpcli
 
-go 1.26
+go 1.26.0
 
 require github.com/crossplane/cli/v2 v2.5.0
 
