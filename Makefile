@@ -29,8 +29,11 @@ tools: $(CROSSPLANE) $(CROSSPLANE_CORE) $(CONTROLLER_GEN) $(CRANE) $(RIE)
 $(CROSSPLANE): tools/xpcli/go.mod tools/xpcli/go.sum
 	cd tools/xpcli && $(GOBUILD) -o $(ROOT)/$@ github.com/crossplane/cli/v2/cmd/crossplane
 
+# Without its version the core fails every package's spec.crossplane.version constraint.
 $(CROSSPLANE_CORE): tools/xpcore/go.mod tools/xpcore/go.sum
-	cd tools/xpcore && $(GOBUILD) -o $(ROOT)/$@ github.com/crossplane/crossplane/v2/cmd/crossplane
+	cd tools/xpcore && CGO_ENABLED=0 $(GO) build -trimpath \
+		-ldflags='-s -w -X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=v2.4.0' \
+		-o $(ROOT)/$@ github.com/crossplane/crossplane/v2/cmd/crossplane
 
 $(CONTROLLER_GEN): tools/misc/go.mod tools/misc/go.sum
 	cd tools/misc && $(GOBUILD) -o $(ROOT)/$@ sigs.k8s.io/controller-tools/cmd/controller-gen
@@ -44,6 +47,10 @@ $(RIE): tools/misc/go.mod tools/misc/go.sum
 ## ---- the Lambdas (their own module under lambda/) -------------------------------------------
 
 include lambda/lambda.mk
+
+## ---- packages and the end-to-end test (e2e/) --------------------------------------------------
+
+include e2e/e2e.mk
 
 ## ---- the function ------------------------------------------------------------------------------
 

@@ -27,13 +27,16 @@ func Stateful(cd *composed.Unstructured) bool {
 	return statefulKinds[gv.Group+"/"+gv.Kind]
 }
 
-// KeepObserved adds to the desired resources every observed stateful resource that the build did
-// not desire, as observed (its spec, labels and annotations), and returns their names. It is the
-// last line of defence: builders already keep what they can.
-func KeepObserved(o Observed, desired map[resource.Name]*resource.DesiredComposed) []resource.Name {
+// KeepObserved adds to the desired resources every observed stateful resource (every observed
+// resource, with all) that the build did not desire, as observed (its spec, labels and
+// annotations), and returns their names. For stateful resources it is the last line of defence:
+// builders already keep what they can. With all, it keeps the graph as it stands while the pair
+// is in a state Crossplane did not cause (a promotion out of band): the function turns nothing
+// off and deletes nothing until the user says what the new normal is.
+func KeepObserved(o Observed, desired map[resource.Name]*resource.DesiredComposed, all bool) []resource.Name {
 	var kept []resource.Name
 	for name, oc := range o {
-		if oc.Resource == nil || !Stateful(oc.Resource) {
+		if oc.Resource == nil || (!all && !Stateful(oc.Resource)) {
 			continue
 		}
 		if _, ok := desired[name]; ok {

@@ -120,3 +120,26 @@ func set(m map[string]any, path string, v any) {
 	}
 	m[parts[len(parts)-1]] = v
 }
+
+// TestPromotedOutOfBandDeletesNothing: after the failover Lambda promotes the replica behind
+// Crossplane's back, the function keeps every observed resource desired: it does not fight the
+// promotion and deletes nothing until spec.activeRegion says what is permanent.
+func TestPromotedOutOfBandDeletesNothing(t *testing.T) {
+	observed := converge(t, testInput, testXR(testSpec), 0)
+	observed[string(DBInstanceName(RoleDR))] = promote(t, observed[string(DBInstanceName(RoleDR))])
+	rsp := runFn(t, newRequest(testInput, testXR(testSpec), observed))
+	for _, r := range rsp.GetResults() {
+		if r.GetSeverity() == fnv1.Severity_SEVERITY_FATAL {
+			t.Fatalf("fatal: %s", r.GetMessage())
+		}
+	}
+	for name := range observed {
+		if _, ok := rsp.GetDesired().GetResources()[name]; !ok {
+			t.Errorf("%s is observed but no longer desired: Crossplane would delete it after an out-of-band promotion", name)
+		}
+	}
+	dr := rsp.GetDesired().GetResources()[string(DBInstanceName(RoleDR))].GetResource().AsMap()
+	if v := get(dr, "spec.forProvider.replicateSourceDb"); v != nil {
+		t.Errorf("the promoted instance is still asked to replicate from %v: the function would fight the promotion", v)
+	}
+}

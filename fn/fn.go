@@ -120,7 +120,11 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		delete(cd.Object, "status")
 		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: Readiness(o, name)}
 	}
-	if kept := KeepObserved(o, desired); len(kept) > 0 {
+	if st.PromotedOutOfBand {
+		if kept := KeepObserved(o, desired, true); len(kept) > 0 {
+			response.Normalf(rsp, "The replica was promoted out of band: keeping %d resources of the replicating graph until spec.activeRegion says what is permanent", len(kept)).TargetCompositeAndClaim()
+		}
+	} else if kept := KeepObserved(o, desired, false); len(kept) > 0 {
 		response.Warning(rsp, errors.Errorf("kept observed stateful resources the spec no longer asks for, so that no data is deleted: %v", kept)).TargetCompositeAndClaim()
 	}
 	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {
