@@ -13,6 +13,8 @@ WORKDIR /fn
 ENV CGO_ENABLED=0
 
 COPY go.mod go.sum ./
+# The function imports lambda/contract through a replace directive to ./lambda.
+COPY lambda/go.mod lambda/go.sum ./lambda/
 RUN --mount=target=/root/go/pkg/mod,type=cache go mod download
 
 ARG TARGETOS
