@@ -19,7 +19,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$addr" ] || { echo "function did not start:" >&2; cat "$log" >&2; exit 1; }
-args=(-x -r --crossplane-binary="$bin/crossplane-core" --xrd="$root/apis/definition.yaml"
+args=(-x --crossplane-binary="$bin/crossplane-core" --xrd="$root/apis/definition.yaml"
   -a render.crossplane.io/runtime=Development -a "render.crossplane.io/runtime-development-target=$addr")
 [ -n "$observed" ] && args+=(--observed-resources="$observed")
 "$bin/crossplane" composition render "$xr" "$root/apis/composition.yaml" "$root/examples/functions.yaml" "${args[@]}"
