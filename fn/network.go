@@ -210,34 +210,27 @@ func buildSecurityGroups(p *Plan, rp RegionPlan, d *Desired) {
 			}},
 		})
 	}
-	ingress := func(name string, sg string, cidr string, port int, desc string) {
-		d.Add(ResourceName(role, "sgr", sg, name), &ec2v1beta1.SecurityGroupIngressRule{
-			Spec: ec2v1beta1.SecurityGroupIngressRuleSpec{ForProvider: ec2v1beta1.SecurityGroupIngressRuleParameters{
-				Region:                  &rp.Region,
-				SecurityGroupIDSelector: d.Select(SecurityGroupName(role, sg)),
-				CidrIPv4:                ptr(cidr),
-				IPProtocol:              ptr("tcp"),
-				FromPort:                ptr(float64(port)),
-				ToPort:                  ptr(float64(port)),
-				Description:             ptr(desc),
-				Tags:                    p.Tags(role, p.Names.Resource(role, sg+"-"+name)),
-			}},
-		})
+	// rule adds one TCP rule on a port; ingress and egress rules take the same parameters.
+	rule := func(ingress bool, name, sg, cidr string, port int, desc string) {
+		params := ec2v1beta1.SecurityGroupIngressRuleParameters{
+			Region:                  &rp.Region,
+			SecurityGroupIDSelector: d.Select(SecurityGroupName(role, sg)),
+			CidrIPv4:                ptr(cidr),
+			IPProtocol:              ptr("tcp"),
+			FromPort:                ptr(float64(port)),
+			ToPort:                  ptr(float64(port)),
+			Description:             ptr(desc),
+			Tags:                    p.Tags(role, p.Names.Resource(role, sg+"-"+name)),
+		}
+		n := ResourceName(role, "sgr", sg, name)
+		if ingress {
+			d.Add(n, &ec2v1beta1.SecurityGroupIngressRule{Spec: ec2v1beta1.SecurityGroupIngressRuleSpec{ForProvider: params}})
+			return
+		}
+		d.Add(n, &ec2v1beta1.SecurityGroupEgressRule{Spec: ec2v1beta1.SecurityGroupEgressRuleSpec{ForProvider: ec2v1beta1.SecurityGroupEgressRuleParameters(params)}})
 	}
-	egress := func(name string, sg string, cidr string, port int, desc string) {
-		d.Add(ResourceName(role, "sgr", sg, name), &ec2v1beta1.SecurityGroupEgressRule{
-			Spec: ec2v1beta1.SecurityGroupEgressRuleSpec{ForProvider: ec2v1beta1.SecurityGroupEgressRuleParameters{
-				Region:                  &rp.Region,
-				SecurityGroupIDSelector: d.Select(SecurityGroupName(role, sg)),
-				CidrIPv4:                ptr(cidr),
-				IPProtocol:              ptr("tcp"),
-				FromPort:                ptr(float64(port)),
-				ToPort:                  ptr(float64(port)),
-				Description:             ptr(desc),
-				Tags:                    p.Tags(role, p.Names.Resource(role, sg+"-"+name)),
-			}},
-		})
-	}
+	ingress := func(name, sg, cidr string, port int, desc string) { rule(true, name, sg, cidr, port, desc) }
+	egress := func(name, sg, cidr string, port int, desc string) { rule(false, name, sg, cidr, port, desc) }
 	ingress("pg-vpc", SGDatabase, own, PostgresPort, "PostgreSQL from this VPC")
 	ingress("pg-peer", SGDatabase, rp.PeerCIDR, PostgresPort, "PostgreSQL from the peer VPC")
 	ingress("https-vpc", SGEndpoints, own, 443, "HTTPS to the endpoints from this VPC")

@@ -24,14 +24,3 @@ func AllReady(o Observed, d *Desired) bool {
 	}
 	return true
 }
-
-// NotReady returns the desired resources that are not ready yet, in build order.
-func NotReady(o Observed, d *Desired) []resource.Name {
-	var out []resource.Name
-	for _, name := range d.Order {
-		if !o.Ready(name) {
-			out = append(out, name)
-		}
-	}
-	return out
-}

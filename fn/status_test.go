@@ -13,6 +13,20 @@ import (
 
 func TestConnectionDetails(t *testing.T) {
 	observed := converge(t, testInput, testXR(testSpec), 0)
+	// details are the connection details with the writer's and the reader's endpoints.
+	details := func(writer, reader Role, extra map[string][]byte) map[string][]byte {
+		d := map[string][]byte{
+			ConnEndpoint:       []byte(endpoint(t, observed, writer)),
+			ConnReaderEndpoint: []byte(endpoint(t, observed, reader)),
+			ConnPort:           []byte("5432"),
+			ConnUsername:       []byte("pgadmin"),
+			ConnDatabase:       []byte("app"),
+		}
+		for k, v := range extra {
+			d[k] = v
+		}
+		return d
+	}
 	cases := map[string]struct {
 		reason   string
 		observed map[string]string
@@ -29,39 +43,20 @@ func TestConnectionDetails(t *testing.T) {
 			reason:   "The primary is the endpoint, the replica the reader endpoint.",
 			observed: observed,
 			spec:     testSpec,
-			want: map[string][]byte{
-				ConnEndpoint:       []byte(endpoint(t, observed, RolePrimary)),
-				ConnReaderEndpoint: []byte(endpoint(t, observed, RoleDR)),
-				ConnPort:           []byte("5432"),
-				ConnUsername:       []byte("pgadmin"),
-				ConnDatabase:       []byte("app"),
-			},
+			want:     details(RolePrimary, RoleDR, nil),
 		},
 		"Password": {
 			reason:   "The password provider-aws generated, from the primary's observed connection details, and nothing else secret.",
 			observed: observed,
 			password: "pa55-from-provider",
 			spec:     testSpec,
-			want: map[string][]byte{
-				ConnEndpoint:       []byte(endpoint(t, observed, RolePrimary)),
-				ConnReaderEndpoint: []byte(endpoint(t, observed, RoleDR)),
-				ConnPort:           []byte("5432"),
-				ConnUsername:       []byte("pgadmin"),
-				ConnPassword:       []byte("pa55-from-provider"),
-				ConnDatabase:       []byte("app"),
-			},
+			want:     details(RolePrimary, RoleDR, map[string][]byte{ConnPassword: []byte("pa55-from-provider")}),
 		},
 		"SwitchedOver": {
 			reason:   "After a switchover the DR instance is the endpoint and the old primary the reader.",
 			observed: observed,
 			spec:     `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2"}`,
-			want: map[string][]byte{
-				ConnEndpoint:       []byte(endpoint(t, observed, RoleDR)),
-				ConnReaderEndpoint: []byte(endpoint(t, observed, RolePrimary)),
-				ConnPort:           []byte("5432"),
-				ConnUsername:       []byte("pgadmin"),
-				ConnDatabase:       []byte("app"),
-			},
+			want:     details(RoleDR, RolePrimary, nil),
 		},
 	}
 	for name, tc := range cases {
