@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -18,10 +19,10 @@ import (
 	function "github.com/crossplane/function-sdk-go"
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/logging"
-	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	fnv1beta1 "github.com/crossplane/function-sdk-go/proto/v1beta1"
 
 	"github.com/pgdr/function-postgres-dr/fn"
+	"github.com/pgdr/function-postgres-dr/internal/rpc"
 )
 
 // MiB is a mebibyte.
@@ -36,6 +37,8 @@ type CLI struct {
 	TLSServerCertsDir  string        `env:"TLS_SERVER_CERTS_DIR" help:"Directory holding the server's tls.crt and tls.key and the ca.crt that client certificates must be signed by."`
 	Insecure           bool          `help:"Serve without mTLS. Only for local development: Crossplane always uses mTLS."`
 	MaxRecvMessageSize int           `default:"4" help:"Largest request accepted, in MiB."`
+	MemoryLimit        int           `default:"48" help:"Soft memory limit of the Go runtime in MiB, kept by collecting garbage more often as the heap nears it; 0 for none. GOMEMLIMIT, when set, wins."`
+	CacheSize          int           `default:"16" help:"MiB of encoded responses kept to answer a request Crossplane sends again (same meta.tag) without running the function; 0 turns the cache off."`
 	ShutdownTimeout    time.Duration `default:"10s" help:"How long in-flight requests may finish after SIGTERM."`
 }
 
@@ -68,12 +71,21 @@ func (c *CLI) Serve(ctx context.Context, log logging.Logger, lis net.Listener) e
 	if c.MaxRecvMessageSize < 1 {
 		return errors.Errorf("--max-recv-message-size must be at least 1 MiB, not %d", c.MaxRecvMessageSize)
 	}
+	if c.MemoryLimit < 0 {
+		return errors.Errorf("--memory-limit must be 0 (none) or more MiB, not %d", c.MemoryLimit)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && c.MemoryLimit > 0 {
+		debug.SetMemoryLimit(int64(c.MemoryLimit) * MiB)
+	}
+	if c.CacheSize < 0 {
+		return errors.Errorf("--cache-size must be 0 (off) or more MiB, not %d", c.CacheSize)
+	}
 	f, err := fn.NewFunction(log)
 	if err != nil {
 		return errors.Wrap(err, "cannot create function")
 	}
-	srv := grpc.NewServer(grpc.Creds(so.Credentials), grpc.MaxRecvMsgSize(c.MaxRecvMessageSize*MiB))
-	fnv1.RegisterFunctionRunnerServiceServer(srv, f)
+	srv := grpc.NewServer(grpc.Creds(so.Credentials), grpc.MaxRecvMsgSize(c.MaxRecvMessageSize*MiB), grpc.ForceServerCodecV2(rpc.NewCodec()))
+	rpc.NewService(f, rpc.WithCache(rpc.NewCache(c.CacheSize*MiB))).Register(srv)
 	fnv1beta1.RegisterFunctionRunnerServiceServer(srv, function.ServeBeta(f))
 	hs := health.NewServer()
 	healthgrpc.RegisterHealthServer(srv, hs)

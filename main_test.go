@@ -17,12 +17,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/testing/protocmp"
+	"sigs.k8s.io/yaml"
 
 	"github.com/crossplane/function-sdk-go/logging"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+
+	"github.com/pgdr/function-postgres-dr/fn"
 )
 
 // testPKI writes a CA and a server certificate for 127.0.0.1 in the layout the function reads
@@ -165,6 +171,16 @@ func TestServeRefusesWithoutCredentials(t *testing.T) {
 			cli:    CLI{Insecure: true},
 			want:   "--max-recv-message-size must be at least 1 MiB",
 		},
+		"NegativeMemoryLimit": {
+			reason: "A negative memory limit is refused.",
+			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, MemoryLimit: -1},
+			want:   "--memory-limit must be 0 (none) or more MiB",
+		},
+		"NegativeCacheSize": {
+			reason: "A negative cache size is refused.",
+			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, CacheSize: -1},
+			want:   "--cache-size must be 0 (off) or more MiB",
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -178,5 +194,56 @@ func TestServeRefusesWithoutCredentials(t *testing.T) {
 				t.Errorf("\n%s\nServe: %v, want an error containing %q", tc.reason, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestServeCaches sends the example XR's first pass twice with one tag, as Crossplane sends an
+// unchanged XR: both answers, the second from the cache, are the function's answer.
+func TestServeCaches(t *testing.T) {
+	xrYAML, err := os.ReadFile("examples/xr.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	xr := map[string]any{}
+	if err := yaml.Unmarshal(xrYAML, &xr); err != nil {
+		t.Fatal(err)
+	}
+	compYAML, err := os.ReadFile("apis/composition.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp := map[string]any{}
+	if err := yaml.Unmarshal(compYAML, &comp); err != nil {
+		t.Fatal(err)
+	}
+	input := comp["spec"].(map[string]any)["pipeline"].([]any)[0].(map[string]any)["input"].(map[string]any) //nolint:forcetypeassert // Our own file.
+	req := &fnv1.RunFunctionRequest{
+		Meta:     &fnv1.RequestMeta{Tag: "first-pass"},
+		Input:    mustStruct(t, input),
+		Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: mustStruct(t, xr)}},
+	}
+	f, err := fn.NewFunction(logging.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := f.RunFunction(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	addr, _, _ := serve(t, &CLI{Insecure: true, MaxRecvMessageSize: 4, CacheSize: 16, ShutdownTimeout: time.Second})
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close() //nolint:errcheck // Test cleanup.
+	for _, call := range []string{"first", "repeated"} {
+		got, err := fnv1.NewFunctionRunnerServiceClient(conn).RunFunction(t.Context(), req)
+		if err != nil {
+			t.Fatalf("%s call: %v", call, err)
+		}
+		if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+			t.Errorf("%s call: the served answer is not the function's: -want, +got:\n%s", call, diff)
+		}
 	}
 }

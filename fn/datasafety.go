@@ -6,10 +6,11 @@ import (
 	"strconv"
 	"strings"
 
+	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
-	"github.com/crossplane/function-sdk-go/resource/composed"
 )
 
 // statefulKinds hold data: Crossplane deletes a composed resource the function stops desiring,
@@ -21,10 +22,10 @@ var statefulKinds = map[string]bool{ //nolint:gochecknoglobals // A constant set
 	"kms.aws.upbound.io/ReplicaKey": true,
 }
 
-// Stateful reports whether a composed resource holds data.
-func Stateful(cd *composed.Unstructured) bool {
-	gv := cd.GetObjectKind().GroupVersionKind()
-	return statefulKinds[gv.Group+"/"+gv.Kind]
+// Stateful reports whether the named observed resource holds data.
+func (o Observed) Stateful(name resource.Name) bool {
+	group, kind := o.Kind(name)
+	return statefulKinds[group+"/"+kind]
 }
 
 // KeepObserved adds to the desired resources every observed stateful resource (every observed
@@ -33,24 +34,31 @@ func Stateful(cd *composed.Unstructured) bool {
 // builders already keep what they can. With all, it keeps the graph as it stands while the pair
 // is in a state Crossplane did not cause (a promotion out of band): the function turns nothing
 // off and deletes nothing until the user says what the new normal is.
-func KeepObserved(o Observed, desired map[resource.Name]*resource.DesiredComposed, all bool) []resource.Name {
+func KeepObserved(o Observed, desired map[string]*fnv1.Resource, all bool) []resource.Name {
 	var kept []resource.Name
 	for name, oc := range o {
-		if oc.Resource == nil || (!all && !Stateful(oc.Resource)) {
+		if oc.Resource == nil || (!all && !o.Stateful(name)) {
 			continue
 		}
-		if _, ok := desired[name]; ok {
+		if _, ok := desired[string(name)]; ok {
 			continue
 		}
-		cd := composed.New()
-		cd.SetAPIVersion(oc.Resource.GetAPIVersion())
-		cd.SetKind(oc.Resource.GetKind())
-		cd.SetLabels(oc.Resource.GetLabels())
-		cd.SetAnnotations(oc.Resource.GetAnnotations())
-		if spec, ok := oc.Resource.Object["spec"]; ok {
-			cd.Object["spec"] = spec
+		s := &structpb.Struct{Fields: map[string]*structpb.Value{}}
+		for _, f := range []string{"apiVersion", "kind", "spec"} {
+			if v := o.value(name, f); v != nil {
+				s.Fields[f] = v
+			}
 		}
-		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: Readiness(o, name)}
+		meta := &structpb.Struct{Fields: map[string]*structpb.Value{}}
+		for _, f := range []string{"labels", "annotations"} {
+			if v := o.value(name, "metadata."+f); v != nil {
+				meta.Fields[f] = v
+			}
+		}
+		if len(meta.Fields) > 0 {
+			s.Fields["metadata"] = structpb.NewStructValue(meta)
+		}
+		desired[string(name)] = &fnv1.Resource{Resource: s, Ready: Readiness(o, name)}
 		kept = append(kept, name)
 	}
 	slices.Sort(kept)

@@ -6,14 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/request"
-	"github.com/crossplane/function-sdk-go/resource"
-	"github.com/crossplane/function-sdk-go/resource/composed"
 	"github.com/crossplane/function-sdk-go/response"
 )
 
@@ -80,12 +79,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		response.Fatal(rsp, errors.Wrap(err, "cannot plan the XR"))
 		return rsp, nil
 	}
-	observed, err := request.GetObservedComposedResources(req)
-	if err != nil {
-		response.Fatal(rsp, errors.Wrap(err, "cannot get the observed composed resources"))
-		return rsp, nil
-	}
-	o := Observed(observed)
+	o := ObservedFrom(req)
 	if errs := RefuseReplacement(plan, o); len(errs) > 0 {
 		response.Fatal(rsp, errors.Wrap(errs.ToAggregate(), "refusing a change that would replace a database or its network"))
 		return rsp, nil
@@ -105,20 +99,18 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 
-	desired, err := request.GetDesiredComposedResources(req)
-	if err != nil {
-		response.Fatal(rsp, errors.Wrap(err, "cannot get the desired composed resources"))
-		return rsp, nil
-	}
+	// What earlier steps of the pipeline desired stays, unless we desire the same name. The
+	// response gets its own State: the request's is not ours to change.
+	desired := make(map[string]*fnv1.Resource, len(req.GetDesired().GetResources())+len(d.Order))
+	maps.Copy(desired, req.GetDesired().GetResources())
+	rsp.Desired = &fnv1.State{Composite: req.GetDesired().GetComposite(), Resources: desired}
 	for _, name := range d.Order {
-		cd, err := composed.From(d.Resources[name])
+		s, err := ToStruct(d.Resources[name])
 		if err != nil {
 			response.Fatal(rsp, errors.Wrapf(err, "cannot convert composed resource %q", name))
 			return rsp, nil
 		}
-		// Status is the provider's to write; a desired status is noise in every apply.
-		delete(cd.Object, "status")
-		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: Readiness(o, name)}
+		desired[string(name)] = &fnv1.Resource{Resource: s, Ready: Readiness(o, name)}
 	}
 	if st.PromotedOutOfBand {
 		if kept := KeepObserved(o, desired, true); len(kept) > 0 {
@@ -126,10 +118,6 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		}
 	} else if kept := KeepObserved(o, desired, false); len(kept) > 0 {
 		response.Warning(rsp, errors.Errorf("kept observed stateful resources the spec no longer asks for, so that no data is deleted: %v", kept)).TargetCompositeAndClaim()
-	}
-	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {
-		response.Fatal(rsp, errors.Wrap(err, "cannot set the desired composed resources"))
-		return rsp, nil
 	}
 
 	dxr, err := request.GetDesiredCompositeResource(req)

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"encoding/json"
+	"google.golang.org/protobuf/types/known/structpb"
 	"slices"
 	"strings"
 	"testing"
@@ -358,7 +359,7 @@ func TestLambdaPolicies(t *testing.T) {
 				build = func(o Observed, d *Desired) {
 					if oc, ok := o[DNSRecordName(RolePrimary)]; ok {
 						// What provider-aws reports: the name the zone's name completes.
-						_ = oc.Resource.SetValue("status.atProvider.fqdn", tc.fqdn)
+						oc.Resource.GetFields()["status"].GetStructValue().GetFields()["atProvider"].GetStructValue().GetFields()["fqdn"] = structpb.NewStringValue(tc.fqdn)
 					}
 					inner(o, d)
 				}

@@ -62,7 +62,7 @@ func testPlan(t *testing.T, spec string, mutate ...func(*inputv1alpha1.Input)) *
 
 // observedAs returns what the provider would report for a desired managed resource: ready, with
 // status.atProvider filled in by the stand-in, and any extra atProvider fields.
-func observedAs(t *testing.T, name resource.Name, mr Managed, extra map[string]any) resource.ObservedComposed {
+func observedAs(t *testing.T, name resource.Name, mr Managed, extra map[string]any) ObservedResource {
 	t.Helper()
 	if err := RegisterScheme(); err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func observedAs(t *testing.T, name resource.Name, mr Managed, extra map[string]a
 		}
 		at[k] = v
 	}
-	return resource.ObservedComposed{Resource: cd}
+	return observedResource(t, cd.Object)
 }
 
 // dataLayer is what the lead's data layer reports once it exists: both keys and both database

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,8 +62,16 @@ type loadResult struct {
 // until b.calls calls were made or b.time passed; calls in flight then finish, so that the
 // server's CPU time over the run is all spent on counted calls. Every response must be wantSize
 // bytes long: the function is deterministic, so a different size means a different (likely
-// failed) answer.
-func runLoad(ctx context.Context, conn *grpc.ClientConn, req []byte, wantSize, concurrency int, b bounds) (loadResult, error) {
+// failed) answer. Given the request's tag, every call carries a tag of the same length that no
+// call sent before: each is then a request Crossplane has not sent before, which the function
+// cannot answer from its cache. Without it, every call is the same request.
+func runLoad(ctx context.Context, conn *grpc.ClientConn, req []byte, uniqueFrom string, wantSize, concurrency int, b bounds) (loadResult, error) {
+	at := -1
+	if uniqueFrom != "" {
+		if at = bytes.Index(req, []byte(uniqueFrom)); at < 0 {
+			return loadResult{}, errors.Errorf("the encoded request does not hold its tag %q", uniqueFrom)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -76,7 +87,13 @@ func runLoad(ctx context.Context, conn *grpc.ClientConn, req []byte, wantSize, c
 		lat[w] = make([]time.Duration, 0, b.calls/concurrency+1)
 		wg.Go(func() {
 			in := &rawMessage{data: req}
+			if at >= 0 {
+				in.data = bytes.Clone(req)
+			}
 			for next.Add(1) <= int64(b.calls) && time.Now().Before(deadline) && ctx.Err() == nil {
+				if at >= 0 {
+					uniqueTag(in.data[at : at+len(uniqueFrom)])
+				}
 				out := &rawMessage{}
 				t := time.Now()
 				err := conn.Invoke(ctx, fnv1.FunctionRunnerService_RunFunction_FullMethodName, in, out, grpc.ForceCodecV2(rawCodec{}))
@@ -103,4 +120,20 @@ func runLoad(ctx context.Context, conn *grpc.ClientConn, req []byte, wantSize, c
 		r.latencies = append(r.latencies, l...)
 	}
 	return r, firstErr
+}
+
+// sent counts the calls of this process that carried a unique tag; it starts at the clock so
+// that two processes' tags differ too.
+var sent atomic.Uint64
+
+func init() { sent.Store(uint64(time.Now().UnixNano())) } //nolint:gosec // The clock is past 1970.
+
+// uniqueTag overwrites tag with a hex string of the same length never sent before.
+func uniqueTag(tag []byte) {
+	var id [8]byte
+	binary.BigEndian.PutUint64(id[:], sent.Add(1))
+	s := hex.EncodeToString(id[:])
+	for i := range tag {
+		tag[i] = s[i%len(s)]
+	}
 }

@@ -16,6 +16,7 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
 	"github.com/pgdr/function-postgres-dr/fn"
+	"github.com/pgdr/function-postgres-dr/internal/rpc"
 )
 
 // TestRunLoad sends the example first pass, encoded once, through the raw codec to the real
@@ -45,8 +46,9 @@ func TestRunLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
-	fnv1.RegisterFunctionRunnerServiceServer(srv, f)
+	srv := grpc.NewServer(grpc.ForceServerCodecV2(rpc.NewCodec()))
+	cache := rpc.NewCache(64 << 20)
+	rpc.NewService(f, rpc.WithCache(cache)).Register(srv)
 	go srv.Serve(lis) //nolint:errcheck // Stopped below.
 	t.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -65,25 +67,41 @@ func TestRunLoad(t *testing.T) {
 	size := proto.Size(rsp)
 
 	cases := map[string]struct {
-		reason    string
-		wantSize  int
-		wantCalls int
-		wantErr   string
+		reason     string
+		uniqueFrom string
+		wantSize   int
+		wantCalls  int
+		wantNew    int // requests the function had not answered before
+		wantErr    string
 	}{
-		"Counted": {
-			reason:    "Six calls from two goroutines, each answered with the response's size.",
+		"Repeated": {
+			reason:    "Six calls from two goroutines of the request already sent, each answered (from the cache) with the response's size.",
 			wantSize:  size,
 			wantCalls: 6,
+		},
+		"Unique": {
+			reason:     "Six calls, each with a tag never sent before: none can be answered from the cache.",
+			uniqueFrom: req.GetMeta().GetTag(),
+			wantSize:   size,
+			wantCalls:  6,
+			wantNew:    6,
 		},
 		"OtherSize": {
 			reason:   "A response of another size is a different answer: the run fails.",
 			wantSize: size + 1,
 			wantErr:  "the first was",
 		},
+		"NoSuchTag": {
+			reason:     "A tag the request does not hold cannot be replaced.",
+			uniqueFrom: "not-the-tag",
+			wantSize:   size,
+			wantErr:    "does not hold its tag",
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := runLoad(t.Context(), conn, encoded, tc.wantSize, 2, bounds{calls: 6, time: time.Minute})
+			before := cache.Stats().Entries
+			got, err := runLoad(t.Context(), conn, encoded, tc.uniqueFrom, tc.wantSize, 2, bounds{calls: 6, time: time.Minute})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("\n%s\nrunLoad(...): got error %v, want one containing %q", tc.reason, err, tc.wantErr)
@@ -95,6 +113,9 @@ func TestRunLoad(t *testing.T) {
 			}
 			if len(got.latencies) != tc.wantCalls {
 				t.Errorf("\n%s\nrunLoad(...): %d calls counted, want %d", tc.reason, len(got.latencies), tc.wantCalls)
+			}
+			if n := cache.Stats().Entries - before; n != tc.wantNew {
+				t.Errorf("\n%s\nrunLoad(...): %d requests new to the function, want %d", tc.reason, n, tc.wantNew)
 			}
 			for _, d := range got.latencies {
 				if d <= 0 || d > got.wall {

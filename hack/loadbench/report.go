@@ -31,7 +31,12 @@ const (
 )
 
 // firstPass names the request with nothing observed: the one compared with function-go-templating.
-const firstPass = "first-pass"
+// readyRepeated is the ready reconcile sent again and again unchanged, as Crossplane does once
+// nothing changes: answered from the function's cache.
+const (
+	firstPass     = "first-pass"
+	readyRepeated = "ready-repeated"
+)
 
 // The functions a result can be of: ours, whose goals are checked, and function-go-templating,
 // run beside it for comparison.

@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -50,12 +53,25 @@ func buildRequest(xrYAML, compositionYAML, observedYAML []byte, function string)
 	if err != nil {
 		return nil, err
 	}
-	return &fnv1.RunFunctionRequest{
-		Meta:     &fnv1.RequestMeta{Tag: "loadbench"},
+	req := &fnv1.RunFunctionRequest{
 		Input:    input,
 		Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: xr}, Resources: observed},
 		Desired:  &fnv1.State{},
-	}, nil
+	}
+	return req, tag(req)
+}
+
+// tag sets meta.tag as Crossplane does: the hex SHA-256 of the request's deterministic encoding
+// without meta. Two identical requests have the same tag; the function caches by it.
+func tag(req *fnv1.RunFunctionRequest) error {
+	req.Meta = nil
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
+	if err != nil {
+		return errors.Wrap(err, "cannot encode the request to tag it")
+	}
+	h := sha256.Sum256(b)
+	req.Meta = &fnv1.RequestMeta{Tag: hex.EncodeToString(h[:])}
+	return nil
 }
 
 // stepInput returns the input of the Composition's pipeline step that calls function.
