@@ -84,8 +84,12 @@ test-update: $(CROSSPLANE) $(CROSSPLANE_CORE)
 
 # fuzz: each fuzz target for FUZZTIME (CI: 60s). make test replays the committed corpus.
 FUZZTIME ?= 60s
+FUZZ_TARGETS = ./fn/:FuzzRunFunction ./internal/rpc/:FuzzRequestTag ./internal/wire/:FuzzUnmarshalRequest
 fuzz:
-	$(GO) test ./fn/ -run '^$$' -fuzz '^FuzzRunFunction$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -parallel 2
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+	  $(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -parallel 2; \
+	done
 
 ## ---- benchmarks --------------------------------------------------------------------------------
 

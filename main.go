@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/pgdr/function-postgres-dr/fn"
 	"github.com/pgdr/function-postgres-dr/internal/rpc"
+	"github.com/pgdr/function-postgres-dr/internal/wire"
 )
 
 // MiB is a mebibyte.
@@ -38,6 +40,7 @@ type CLI struct {
 	Insecure           bool          `help:"Serve without mTLS. Only for local development: Crossplane always uses mTLS."`
 	MaxRecvMessageSize int           `default:"4" help:"Largest request accepted, in MiB."`
 	MemoryLimit        int           `default:"48" help:"Soft memory limit of the Go runtime in MiB, kept by collecting garbage more often as the heap nears it; 0 for none. GOMEMLIMIT, when set, wins."`
+	MaxConcurrentRuns  int           `default:"0" help:"Requests decoded, run and encoded at once; the others wait (answers from the cache do not). 0: one per processor the Go runtime uses (GOMAXPROCS), since more only add working sets to the heap."`
 	CacheSize          int           `default:"16" help:"MiB of encoded responses kept to answer a request Crossplane sends again (same meta.tag) without running the function; 0 turns the cache off."`
 	ShutdownTimeout    time.Duration `default:"10s" help:"How long in-flight requests may finish after SIGTERM."`
 }
@@ -77,6 +80,13 @@ func (c *CLI) Serve(ctx context.Context, log logging.Logger, lis net.Listener) e
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && c.MemoryLimit > 0 {
 		debug.SetMemoryLimit(int64(c.MemoryLimit) * MiB)
 	}
+	if c.MaxConcurrentRuns < 0 {
+		return errors.Errorf("--max-concurrent-runs must be 0 (one per processor) or more, not %d", c.MaxConcurrentRuns)
+	}
+	runs := c.MaxConcurrentRuns
+	if runs == 0 {
+		runs = runtime.GOMAXPROCS(0)
+	}
 	if c.CacheSize < 0 {
 		return errors.Errorf("--cache-size must be 0 (off) or more MiB, not %d", c.CacheSize)
 	}
@@ -85,7 +95,11 @@ func (c *CLI) Serve(ctx context.Context, log logging.Logger, lis net.Listener) e
 		return errors.Wrap(err, "cannot create function")
 	}
 	srv := grpc.NewServer(grpc.Creds(so.Credentials), grpc.MaxRecvMsgSize(c.MaxRecvMessageSize*MiB), grpc.ForceServerCodecV2(rpc.NewCodec()))
-	rpc.NewService(f, rpc.WithCache(rpc.NewCache(c.CacheSize*MiB))).Register(srv)
+	rpc.NewService(f,
+		rpc.WithCache(rpc.NewCache(c.CacheSize*MiB)),
+		rpc.WithMaxConcurrentRuns(runs),
+		rpc.WithCodecs(wire.UnmarshalRequest, wire.MarshalResponse),
+	).Register(srv)
 	fnv1beta1.RegisterFunctionRunnerServiceServer(srv, function.ServeBeta(f))
 	hs := health.NewServer()
 	healthgrpc.RegisterHealthServer(srv, hs)

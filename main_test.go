@@ -176,6 +176,11 @@ func TestServeRefusesWithoutCredentials(t *testing.T) {
 			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, MemoryLimit: -1},
 			want:   "--memory-limit must be 0 (none) or more MiB",
 		},
+		"NegativeConcurrentRuns": {
+			reason: "A negative number of concurrent runs is refused.",
+			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, MaxConcurrentRuns: -1},
+			want:   "--max-concurrent-runs must be 0 (one per processor) or more",
+		},
 		"NegativeCacheSize": {
 			reason: "A negative cache size is refused.",
 			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, CacheSize: -1},

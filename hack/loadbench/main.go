@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,6 +40,7 @@ type options struct {
 	concurrency                                 []int
 	warmup, run                                 bounds
 	floorRounds                                 int
+	only                                        string
 }
 
 func main() {
@@ -55,6 +57,7 @@ func main() {
 	flag.IntVar(&o.run.calls, "calls", 2000, "calls per run")
 	flag.DurationVar(&o.run.time, "time", 8*time.Second, "longest run")
 	flag.IntVar(&o.floorRounds, "floor-rounds", 5, "rounds of the protobuf floor; the minimum is kept")
+	flag.StringVar(&o.only, "only", "", "comma-separated requests to run (first-pass, ready, ready-repeated); all when empty")
 	flag.Parse()
 	var err error
 	if o.concurrency, err = parseConcurrency(*conc); err != nil {
@@ -91,6 +94,9 @@ func (r request) uniqueFrom() string {
 func run(ctx context.Context, o options) (err error) {
 	reqs, err := requests(o)
 	if err != nil {
+		return err
+	}
+	if reqs, err = only(reqs, o.only); err != nil {
 		return err
 	}
 	ticks := clockTicks()
@@ -270,6 +276,22 @@ func requests(o options) ([]request, error) {
 	cached := rs[1]
 	cached.name, cached.repeated = readyRepeated, true
 	return append(rs, cached), nil
+}
+
+// only keeps the named requests, in their order; all of them when names is empty.
+func only(reqs []request, names string) ([]request, error) {
+	if names == "" {
+		return reqs, nil
+	}
+	var out []request
+	for n := range strings.SplitSeq(names, ",") {
+		i := slices.IndexFunc(reqs, func(r request) bool { return r.name == strings.TrimSpace(n) })
+		if i < 0 {
+			return nil, errors.Errorf("-only: no request %q; there are first-pass, ready and ready-repeated", n)
+		}
+		out = append(out, reqs[i])
+	}
+	return out, nil
 }
 
 // checkResponse fails on a response that is not a successful reconcile: a fatal result, or

@@ -25,6 +25,7 @@ type Service struct {
 	cache  *Cache
 	decode DecodeFn
 	encode EncodeFn
+	slots  chan struct{}
 }
 
 // A ServiceOption configures a Service.
@@ -40,6 +41,17 @@ func WithCache(c *Cache) ServiceOption {
 // proto.Unmarshal and proto.Marshal.
 func WithCodecs(d DecodeFn, e EncodeFn) ServiceOption {
 	return func(s *Service) { s.decode, s.encode = d, e }
+}
+
+// WithMaxConcurrentRuns lets at most n requests be decoded, run and encoded at once; the others
+// wait their turn (answers from the cache do not). On a machine of n cores more at once only
+// adds their working sets to the heap, not throughput. 0 means no limit.
+func WithMaxConcurrentRuns(n int) ServiceOption {
+	return func(s *Service) {
+		if n > 0 {
+			s.slots = make(chan struct{}, n)
+		}
+	}
 }
 
 // NewService returns a service that runs the function.
@@ -91,6 +103,14 @@ func (s *Service) Run(ctx context.Context, b RawRequest) (RawResponse, error) {
 	tag := RequestTag(b)
 	if rsp, ok := s.cache.Get(tag); ok {
 		return rsp, nil
+	}
+	if s.slots != nil {
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+		case <-ctx.Done():
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
 	}
 	req := &fnv1.RunFunctionRequest{}
 	if err := s.decode(b, req); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -151,5 +152,79 @@ func TestServiceCodecs(t *testing.T) {
 	_, err := s.Run(t.Context(), encode(t, &fnv1.RunFunctionRequest{}))
 	if status.Code(err) != codes.Internal || decoded != 1 || encoded != 1 {
 		t.Errorf("Run with codecs: %v, decoded %d, encoded %d; want Internal after one of each", err, decoded, encoded)
+	}
+}
+
+// blockingFn runs until released, counting how many run at once.
+type blockingFn struct {
+	fnv1.UnimplementedFunctionRunnerServiceServer
+
+	running, most atomic.Int32
+	release       chan struct{}
+}
+
+func (f *blockingFn) RunFunction(_ context.Context, _ *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
+	n := f.running.Add(1)
+	defer f.running.Add(-1)
+	for {
+		m := f.most.Load()
+		if n <= m || f.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	<-f.release
+	return &fnv1.RunFunctionResponse{}, nil
+}
+
+func TestServiceMaxConcurrentRuns(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		limit  int
+		calls  int
+		want   int32
+	}{
+		"Limited":   {"Six calls at once with two slots: at most two run at once.", 2, 6, 2},
+		"Unlimited": {"Without a limit all six run at once.", 0, 6, 6},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := &blockingFn{release: make(chan struct{})}
+			s := NewService(f, WithMaxConcurrentRuns(tc.limit))
+			done := make(chan error, tc.calls)
+			for range tc.calls {
+				go func() {
+					_, err := s.Run(t.Context(), nil)
+					done <- err
+				}()
+			}
+			// Wait until as many run as may, then let them all finish.
+			for f.running.Load() < min(int32(tc.calls), tc.want) {
+				runtime.Gosched()
+			}
+			close(f.release)
+			for range tc.calls {
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := f.most.Load(); got != tc.want {
+				t.Errorf("\n%s\nat most %d ran at once, want %d", tc.reason, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestServiceWaitCancelled(t *testing.T) {
+	f := &blockingFn{release: make(chan struct{})}
+	defer close(f.release)
+	s := NewService(f, WithMaxConcurrentRuns(1))
+	go s.Run(t.Context(), nil) //nolint:errcheck // Holds the only slot until released.
+	for f.running.Load() < 1 {
+		runtime.Gosched()
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.Run(ctx, nil); status.Code(err) != codes.Canceled {
+		t.Errorf("a cancelled wait for a slot: %v, want Canceled", err)
 	}
 }
