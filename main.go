@@ -95,8 +95,10 @@ func (c *CLI) Serve(ctx context.Context, log logging.Logger, lis net.Listener) e
 		return errors.Wrap(err, "cannot create function")
 	}
 	srv := grpc.NewServer(grpc.Creds(so.Credentials), grpc.MaxRecvMsgSize(c.MaxRecvMessageSize*MiB), grpc.ForceServerCodecV2(rpc.NewCodec()))
+	cache := rpc.NewCache(c.CacheSize * MiB)
 	rpc.NewService(f,
-		rpc.WithCache(rpc.NewCache(c.CacheSize*MiB)),
+		rpc.WithCache(cache),
+		rpc.WithLogger(log),
 		rpc.WithMaxConcurrentRuns(runs),
 		rpc.WithCodecs(wire.UnmarshalRequest, wire.MarshalResponse),
 	).Register(srv)
@@ -113,7 +115,9 @@ func (c *CLI) Serve(ctx context.Context, log logging.Logger, lis net.Listener) e
 		return errors.Wrap(err, "cannot serve gRPC")
 	case <-ctx.Done():
 	}
-	log.Info("Shutting down: draining in-flight requests", "timeout", c.ShutdownTimeout.String())
+	cs := cache.Stats()
+	log.Info("Shutting down: draining in-flight requests", "timeout", c.ShutdownTimeout.String(),
+		"cacheHits", cs.Hits, "cacheMisses", cs.Misses, "cacheEntries", cs.Entries, "cacheBytes", cs.Bytes)
 	hs.Shutdown()
 	stopped := make(chan struct{})
 	go func() { srv.GracefulStop(); close(stopped) }()

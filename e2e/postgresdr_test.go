@@ -3,6 +3,9 @@
 package e2e
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -59,6 +62,7 @@ func TestPostgresDR(t *testing.T) {
 				}
 			})
 			c.converge(ctx, t, s)
+			cacheUse(t, e)
 		}, false},
 		{"region changes are refused on the live claim", func(t *testing.T) { c.immutableRegions(ctx, t) }, true},
 		{"out-of-band promotion: FailedOver, nothing deleted", func(t *testing.T) { c.failover(ctx, t, s) }, true},
@@ -70,4 +74,20 @@ func TestPostgresDR(t *testing.T) {
 			t.Fatalf("stage %q failed; stopping", st.name)
 		}
 	}
+}
+
+// cacheUse reports how many of Crossplane's requests so far the function answered from its
+// cache (a request Crossplane sent again, with the same tag) and how many it ran, from the
+// function's debug log.
+func cacheUse(t *testing.T, e *env) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.run, "function.log"))
+	if err != nil {
+		t.Fatalf("cannot read the function's log: %v", err)
+	}
+	hits, runs := bytes.Count(b, []byte("\tAnswered from the cache\t")), bytes.Count(b, []byte("\tComposed\t"))
+	if runs == 0 {
+		t.Fatal("the function's log shows no reconcile: is --debug still passed?")
+	}
+	e.mark("function requests so far: %d run, %d answered from the cache (Crossplane sent them again, same tag)", runs, hits)
 }

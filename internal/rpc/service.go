@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 )
 
@@ -26,6 +27,7 @@ type Service struct {
 	decode DecodeFn
 	encode EncodeFn
 	slots  chan struct{}
+	log    logging.Logger
 }
 
 // A ServiceOption configures a Service.
@@ -54,12 +56,18 @@ func WithMaxConcurrentRuns(n int) ServiceOption {
 	}
 }
 
+// WithLogger logs, at debug level, each answer from the cache.
+func WithLogger(l logging.Logger) ServiceOption {
+	return func(s *Service) { s.log = l }
+}
+
 // NewService returns a service that runs the function.
 func NewService(fn fnv1.FunctionRunnerServiceServer, o ...ServiceOption) *Service {
 	s := &Service{
 		fn:     fn,
 		decode: func(b []byte, req *fnv1.RunFunctionRequest) error { return proto.Unmarshal(b, req) },
 		encode: func(rsp *fnv1.RunFunctionResponse) ([]byte, error) { return proto.Marshal(rsp) },
+		log:    logging.NewNopLogger(),
 	}
 	for _, fn := range o {
 		fn(s)
@@ -102,6 +110,7 @@ func runFunctionHandler(srv any, ctx context.Context, dec func(any) error, inter
 func (s *Service) Run(ctx context.Context, b RawRequest) (RawResponse, error) {
 	tag := RequestTag(b)
 	if rsp, ok := s.cache.Get(tag); ok {
+		s.log.Debug("Answered from the cache", "tag", tag, "bytes", len(rsp))
 		return rsp, nil
 	}
 	if s.slots != nil {

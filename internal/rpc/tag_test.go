@@ -44,15 +44,15 @@ func TestRequestTag(t *testing.T) {
 		b      []byte
 		want   string
 	}{
-		"Empty":          {"An empty request has no tag.", nil, ""},
-		"NoMeta":         {"A request without meta has no tag.", encode(t, &fnv1.RunFunctionRequest{Observed: &fnv1.State{}}), ""},
-		"Tagged":         {"The tag is found among other fields.", tagged, "abc"},
-		"LastMetaWins":   {"A later meta's tag replaces an earlier one, as merging does.", cat(metaOnly("one"), metaOnly("two")), "two"},
-		"UntaggedLater":  {"A later meta without a tag leaves the earlier tag, as merging does.", cat(metaOnly("one"), emptyMeta), "one"},
-		"Truncated":      {"A truncated request has no tag we trust.", tagged[:len(tagged)-3], ""},
-		"TruncatedMeta":  {"A truncated meta has no tag.", metaOnly("abc")[:4], ""},
-		"InvalidUTF8":    {"A tag that is not UTF-8 is refused by proto.Unmarshal, so it is not a tag.", metaOnly("\xff\xfe"), ""},
-		"BadWireType":    {"A malformed field ends the scan without a tag.", []byte{0x0f}, ""},
+		"Empty":         {"An empty request has no tag.", nil, ""},
+		"NoMeta":        {"A request without meta has no tag.", encode(t, &fnv1.RunFunctionRequest{Observed: &fnv1.State{}}), ""},
+		"Tagged":        {"The tag is found among other fields.", tagged, "abc"},
+		"LastMetaWins":  {"A later meta's tag replaces an earlier one, as merging does.", cat(metaOnly("one"), metaOnly("two")), "two"},
+		"UntaggedLater": {"A later meta without a tag leaves the earlier tag, as merging does.", cat(metaOnly("one"), emptyMeta), "one"},
+		"Truncated":     {"A truncated request has no tag we trust.", tagged[:len(tagged)-3], ""},
+		"TruncatedMeta": {"A truncated meta has no tag.", metaOnly("abc")[:4], ""},
+		"InvalidUTF8":   {"A tag that is not UTF-8 is refused by proto.Unmarshal, so it is not a tag.", metaOnly("\xff\xfe"), ""},
+		"BadWireType":   {"A malformed field ends the scan without a tag.", []byte{0x0f}, ""},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
