@@ -41,6 +41,7 @@ type options struct {
 	warmup, run                                 bounds
 	floorRounds                                 int
 	only                                        string
+	serverFlags                                 string
 }
 
 func main() {
@@ -57,6 +58,7 @@ func main() {
 	flag.IntVar(&o.run.calls, "calls", 2000, "calls per run")
 	flag.DurationVar(&o.run.time, "time", 8*time.Second, "longest run")
 	flag.IntVar(&o.floorRounds, "floor-rounds", 5, "rounds of the protobuf floor; the minimum is kept")
+	flag.StringVar(&o.serverFlags, "server-flags", "", "flags for our binary, separated by spaces (e.g. \"--cache-size=0 --memory-limit=32\")")
 	flag.StringVar(&o.only, "only", "", "comma-separated requests to run (first-pass, ready, ready-repeated); all when empty")
 	flag.Parse()
 	var err error
@@ -100,7 +102,7 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	ticks := clockTicks()
-	srv, err := startServer(o.binary, "", 30*time.Second)
+	srv, err := startServer(o.binary, "", 30*time.Second, strings.Fields(o.serverFlags)...)
 	if err != nil {
 		return err
 	}
@@ -217,7 +219,9 @@ func measure(ctx context.Context, o options, ticks int64, srv *server, conn *grp
 		if err != nil {
 			return nil, nil, err
 		}
+		rss := sampleRSS(srv.pid(), 10*time.Millisecond)
 		lr, err := runLoad(ctx, conn, r.encoded, r.uniqueFrom(), size, c, o.run)
+		anon, file := rss.Stop()
 		if err != nil {
 			return nil, nil, errors.Wrapf(err, "%s, concurrency %d", r.name, c)
 		}
@@ -234,7 +238,7 @@ func measure(ctx context.Context, o options, ticks int64, srv *server, conn *grp
 			calls: len(lr.latencies), wall: lr.wall,
 			p50: percentile(lr.latencies, 50), p99: percentile(lr.latencies, 99),
 			cpuPerCall: perCall(cpu1-cpu0, len(lr.latencies)), floor: fl, reqDecode: dec,
-			reqBytes: len(r.encoded), rspBytes: size, peakRSS: hwm,
+			reqBytes: len(r.encoded), rspBytes: size, peakRSS: hwm, peakAnon: anon, peakFile: file,
 		}
 		fmt.Printf("  %s %s, concurrency %d: %d calls in %.1f s, p99 %s, CPU/request %s\n",
 			function, r.name, c, res.calls, res.wall.Seconds(), ms(res.p99), ms(res.cpuPerCall))

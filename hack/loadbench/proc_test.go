@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -142,4 +143,24 @@ func TestSelfProc(t *testing.T) {
 	if hwm < 1<<20 {
 		t.Errorf("peak RSS of a Go test process: got %d bytes, want at least 1 MiB", hwm)
 	}
+}
+
+// TestSampleRSS samples this test process: it has heap and a binary, so both peaks are positive
+// and their sum is within what /proc says its peak was.
+func TestSampleRSS(t *testing.T) {
+	s := sampleRSS(os.Getpid(), time.Millisecond)
+	ballast := make([]byte, 8<<20)
+	for i := range ballast {
+		ballast[i] = byte(i)
+	}
+	time.Sleep(20 * time.Millisecond)
+	anon, file := s.Stop()
+	hwm, err := peakRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if anon < 8<<20 || file == 0 || anon+file > hwm+1<<20 {
+		t.Errorf("sampled anon %d, file %d with VmHWM %d: want anon >= the 8 MiB touched, file > 0, their sum within VmHWM", anon, file, hwm)
+	}
+	runtime.KeepAlive(ballast)
 }

@@ -60,6 +60,8 @@ type result struct {
 	reqBytes    int
 	rspBytes    int
 	peakRSS     uint64 // the server's VmHWM after the run
+	peakAnon    uint64 // the largest RssAnon sampled during the run
+	peakFile    uint64 // the largest RssFile sampled during the run
 }
 
 // goal is one goal of the issue, checked against the runs.
@@ -148,17 +150,19 @@ func checkGoals(all []result) []goal {
 // printTable writes the runs as a table.
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "function\trequest\tresources\tconc\tcalls\tp50\tp99\treq/s\tCPU/req\tfloor CPU\tCPU/floor\tfloor wall\treq decode\tCPU/(floor+decode)\trequest\tresponse\tpeak RSS\t")
+	fmt.Fprintln(tw, "function\trequest\tresources\tconc\tcalls\tp50\tp99\treq/s\tCPU/req\tfloor CPU\tCPU/floor\tfloor wall\treq decode\tCPU/(floor+decode)\trequest\tresponse\tpeak RSS\tanon\tfile\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%.1f\t%s\t%s\t%.2f x\t%s\t%s\t%.2f x\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%.1f\t%s\t%s\t%.2f x\t%s\t%s\t%.2f x\t%s\t%s\t%s\t%s\t%s\t\n",
 			r.function, r.request, r.resources, r.concurrency, r.calls, ms(r.p50), ms(r.p99), rate(r.calls, r.wall),
 			ms(r.cpuPerCall), ms(r.floor.cpu), ratio(float64(r.cpuPerCall), float64(r.floor.cpu)), ms(r.floor.wall),
 			ms(r.reqDecode.cpu), ratio(float64(r.cpuPerCall), float64(r.floor.cpu+r.reqDecode.cpu)),
-			kib(uint64(r.reqBytes)), kib(uint64(r.rspBytes)), mib(r.peakRSS))
+			kib(uint64(r.reqBytes)), kib(uint64(r.rspBytes)), mib(r.peakRSS), mib(r.peakAnon), mib(r.peakFile))
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w, "\nCPU/req: the server's utime+stime over the run, per call. floor: proto.Marshal+Unmarshal of the response;\n"+
-		"req decode: proto.Unmarshal of the request (not in the floor); both in-process CPU time, the minimum of rounds.")
+		"req decode: proto.Unmarshal of the request (not in the floor); both in-process CPU time, the minimum of rounds.\n"+
+		"peak RSS: the server's VmHWM since it started; anon (heap, stacks) and file (the binary's mapped pages): the\n"+
+		"largest of each sampled every 10 ms during the run.")
 }
 
 // printReferences writes our CPU per request beside the figures issue 7 measured for two

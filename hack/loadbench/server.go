@@ -32,8 +32,8 @@ type server struct {
 // startServer starts the binary serving insecure gRPC on a loopback port. With addr empty it
 // asks for a free port and returns once the binary logs the address it serves at; otherwise it
 // serves at addr, and startServer returns once that accepts connections (for binaries that do
-// not log their address).
-func startServer(binary, addr string, timeout time.Duration) (*server, error) {
+// not log their address). Flags go to the binary after --insecure and --address.
+func startServer(binary, addr string, timeout time.Duration, flags ...string) (*server, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, errors.Wrap(err, "cannot create a pipe for the server's log")
@@ -42,7 +42,7 @@ func startServer(binary, addr string, timeout time.Duration) (*server, error) {
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
-	cmd := exec.Command(binary, "--insecure", "--address", listen)
+	cmd := exec.Command(binary, append([]string{"--insecure", "--address", listen}, flags...)...)
 	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
 		_ = r.Close()

@@ -6,8 +6,41 @@ import (
 	"google.golang.org/grpc/mem"
 )
 
-// RawRequest is a request's encoded bytes, which the Codec leaves undecoded.
-type RawRequest []byte
+// RawRequest is a request as gRPC received it, undecoded: the Codec fills it with a reference
+// to gRPC's buffers, which it holds until Free. A request answered from the cache is never
+// copied out of them.
+type RawRequest struct {
+	data mem.BufferSlice
+}
+
+// NewRawRequest returns a request of the encoded bytes.
+func NewRawRequest(b []byte) *RawRequest {
+	return &RawRequest{data: mem.BufferSlice{mem.SliceBuffer(b)}}
+}
+
+// Tag returns the request's meta.tag; see RequestTag.
+func (r *RawRequest) Tag() string {
+	bufs := make([][]byte, len(r.data))
+	for i, b := range r.data {
+		bufs[i] = b.ReadOnlyData()
+	}
+	return requestTag(newChunks(bufs))
+}
+
+// Bytes returns the request's bytes in one slice, copied unless they are in one buffer already.
+// They are valid until Free.
+func (r *RawRequest) Bytes() []byte {
+	if len(r.data) == 1 {
+		return r.data[0].ReadOnlyData()
+	}
+	return r.data.Materialize()
+}
+
+// Free releases gRPC's buffers.
+func (r *RawRequest) Free() {
+	r.data.Free()
+	r.data = nil
+}
 
 // RawResponse is an encoded response, which the Codec sends as it is.
 type RawResponse []byte
@@ -37,11 +70,12 @@ func (c Codec) Marshal(v any) (mem.BufferSlice, error) {
 	return c.proto.Marshal(v)
 }
 
-// Unmarshal decodes a message; a *RawRequest gets a copy of the bytes, since gRPC reuses its
-// buffers once Unmarshal returns.
+// Unmarshal decodes a message; a *RawRequest takes a reference to the buffers instead, which
+// gRPC would otherwise reuse once Unmarshal returns.
 func (c Codec) Unmarshal(data mem.BufferSlice, v any) error {
 	if r, ok := v.(*RawRequest); ok {
-		*r = data.Materialize()
+		data.Ref()
+		r.data = data
 		return nil
 	}
 	return c.proto.Unmarshal(data, v)

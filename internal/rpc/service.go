@@ -77,7 +77,7 @@ func NewService(fn fnv1.FunctionRunnerServiceServer, o ...ServiceOption) *Servic
 
 // rawRunner is what the service description's handler calls.
 type rawRunner interface {
-	Run(ctx context.Context, req RawRequest) (RawResponse, error)
+	Run(ctx context.Context, req *RawRequest) (RawResponse, error)
 }
 
 // Register registers the service with the server in place of the generated v1
@@ -98,17 +98,18 @@ func runFunctionHandler(srv any, ctx context.Context, dec func(any) error, inter
 	}
 	r := srv.(rawRunner) //nolint:forcetypeassert // Register registers a rawRunner.
 	if interceptor == nil {
-		return r.Run(ctx, *in)
+		return r.Run(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: fnv1.FunctionRunnerService_RunFunction_FullMethodName}
-	return interceptor(ctx, *in, info, func(ctx context.Context, req any) (any, error) {
-		return r.Run(ctx, req.(RawRequest)) //nolint:forcetypeassert // What we passed in.
+	return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
+		return r.Run(ctx, req.(*RawRequest)) //nolint:forcetypeassert // What we passed in.
 	})
 }
 
-// Run answers one encoded request with an encoded response.
-func (s *Service) Run(ctx context.Context, b RawRequest) (RawResponse, error) {
-	tag := RequestTag(b)
+// Run answers one encoded request with an encoded response, and frees the request's buffers.
+func (s *Service) Run(ctx context.Context, in *RawRequest) (RawResponse, error) {
+	defer in.Free()
+	tag := in.Tag()
 	if rsp, ok := s.cache.Get(tag); ok {
 		s.log.Debug("Answered from the cache", "tag", tag, "bytes", len(rsp))
 		return rsp, nil
@@ -122,7 +123,7 @@ func (s *Service) Run(ctx context.Context, b RawRequest) (RawResponse, error) {
 		}
 	}
 	req := &fnv1.RunFunctionRequest{}
-	if err := s.decode(b, req); err != nil {
+	if err := s.decode(in.Bytes(), req); err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "cannot decode the RunFunctionRequest: %v", err)
 	}
 	rsp, err := s.fn.RunFunction(ctx, req)

@@ -149,7 +149,7 @@ func TestServiceCodecs(t *testing.T) {
 		func(b []byte, req *fnv1.RunFunctionRequest) error { decoded++; return NewService(nil).decode(b, req) },
 		func(rsp *fnv1.RunFunctionResponse) ([]byte, error) { encoded++; return nil, errors.New("no") },
 	))
-	_, err := s.Run(t.Context(), encode(t, &fnv1.RunFunctionRequest{}))
+	_, err := s.Run(t.Context(), NewRawRequest(encode(t, &fnv1.RunFunctionRequest{})))
 	if status.Code(err) != codes.Internal || decoded != 1 || encoded != 1 {
 		t.Errorf("Run with codecs: %v, decoded %d, encoded %d; want Internal after one of each", err, decoded, encoded)
 	}
@@ -193,7 +193,7 @@ func TestServiceMaxConcurrentRuns(t *testing.T) {
 			done := make(chan error, tc.calls)
 			for range tc.calls {
 				go func() {
-					_, err := s.Run(t.Context(), nil)
+					_, err := s.Run(t.Context(), NewRawRequest(nil))
 					done <- err
 				}()
 			}
@@ -218,13 +218,13 @@ func TestServiceWaitCancelled(t *testing.T) {
 	f := &blockingFn{release: make(chan struct{})}
 	defer close(f.release)
 	s := NewService(f, WithMaxConcurrentRuns(1))
-	go s.Run(t.Context(), nil) //nolint:errcheck // Holds the only slot until released.
+	go s.Run(t.Context(), NewRawRequest(nil)) //nolint:errcheck // Holds the only slot until released.
 	for f.running.Load() < 1 {
 		runtime.Gosched()
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := s.Run(ctx, nil); status.Code(err) != codes.Canceled {
+	if _, err := s.Run(ctx, NewRawRequest(nil)); status.Code(err) != codes.Canceled {
 		t.Errorf("a cancelled wait for a slot: %v, want Canceled", err)
 	}
 }

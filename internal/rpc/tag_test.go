@@ -53,11 +53,21 @@ func TestRequestTag(t *testing.T) {
 		"TruncatedMeta": {"A truncated meta has no tag.", metaOnly("abc")[:4], ""},
 		"InvalidUTF8":   {"A tag that is not UTF-8 is refused by proto.Unmarshal, so it is not a tag.", metaOnly("\xff\xfe"), ""},
 		"BadWireType":   {"A malformed field ends the scan without a tag.", []byte{0x0f}, ""},
+		"UnknownGroup":  {"An unknown group field is skipped, as proto.Unmarshal keeps it as unknown.", cat([]byte{0x9b, 0x06, 0x08, 0x01, 0x9c, 0x06}, metaOnly("g")), "g"},
+		"EmptyMetaLast": {"An empty meta at the very end is read without running off the end.", cat(metaOnly("x"), emptyMeta), "x"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, RequestTag(tc.b)); diff != "" {
 				t.Errorf("\n%s\nRequestTag(...): -want, +got:\n%s", tc.reason, diff)
+			}
+			// The same bytes in one-byte buffers: every field and the tag itself cut apart.
+			var ones [][]byte
+			for i := range tc.b {
+				ones = append(ones, tc.b[i:i+1])
+			}
+			if diff := cmp.Diff(tc.want, requestTag(newChunks(ones))); diff != "" {
+				t.Errorf("\n%s\nrequestTag(one-byte buffers): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -74,8 +84,14 @@ func FuzzRequestTag(f *testing.F) {
 		if err := proto.Unmarshal(b, req); err != nil {
 			return
 		}
-		if got, want := RequestTag(b), req.GetMeta().GetTag(); got != want {
+		want := req.GetMeta().GetTag()
+		if got := RequestTag(b); got != want {
 			t.Errorf("RequestTag(%x) = %q, proto.Unmarshal says %q", b, got, want)
+		}
+		// gRPC hands a request over in buffers of any size: cut it in three.
+		i, j := len(b)/3, 2*len(b)/3
+		if got := requestTag(newChunks([][]byte{b[:i], b[i:j], b[j:]})); got != want {
+			t.Errorf("requestTag(%x in three) = %q, proto.Unmarshal says %q", b, got, want)
 		}
 	})
 }
