@@ -202,8 +202,8 @@ func TestServeRefusesWithoutCredentials(t *testing.T) {
 	}
 }
 
-// TestServeCaches sends the example XR's first pass twice with one tag, as Crossplane sends an
-// unchanged XR: both answers, the second from the cache, are the function's answer.
+// TestServeCaches sends the example XR's first pass three times with one tag, as Crossplane sends
+// an unchanged XR: every answer, the third from the cache, is the function's answer.
 func TestServeCaches(t *testing.T) {
 	xrYAML, err := os.ReadFile("examples/xr.yaml")
 	if err != nil {
@@ -242,7 +242,7 @@ func TestServeCaches(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close() //nolint:errcheck // Test cleanup.
-	for _, call := range []string{"first", "repeated"} {
+	for _, call := range []string{"first", "second (kept)", "third (from the cache)"} {
 		got, err := fnv1.NewFunctionRunnerServiceClient(conn).RunFunction(t.Context(), req)
 		if err != nil {
 			t.Fatalf("%s call: %v", call, err)

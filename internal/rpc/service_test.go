@@ -73,16 +73,16 @@ func TestService(t *testing.T) {
 		want   want
 	}{
 		"RepeatedTag": {
-			reason: "A request Crossplane sends again is answered from the cache without running the function.",
+			reason: "A request Crossplane sends a third time is answered from the cache (kept the second time) without running the function.",
 			cache:  NewCache(1 << 20),
-			tags:   []string{"a", "a", "a"},
-			want:   want{answers: []string{"call 1", "call 1", "call 1"}, calls: 1},
+			tags:   []string{"a", "a", "a", "a"},
+			want:   want{answers: []string{"call 1", "call 2", "call 2", "call 2"}, calls: 2},
 		},
 		"DifferentTags": {
-			reason: "Requests with different tags each run the function; the first is still cached.",
+			reason: "Requests with different tags each run the function; a kept one is still answered after them.",
 			cache:  NewCache(1 << 20),
-			tags:   []string{"a", "b", "a"},
-			want:   want{answers: []string{"call 1", "call 2", "call 1"}, calls: 2},
+			tags:   []string{"a", "a", "b", "a"},
+			want:   want{answers: []string{"call 1", "call 2", "call 3", "call 2"}, calls: 3},
 		},
 		"NoTag": {
 			reason: "A request without a tag always runs the function.",
