@@ -210,11 +210,34 @@ func (d *decoder) state(b []byte, st *fnv1.State, depth int) error {
 
 // resourceEntry decodes b, an entry of State's map of resources, into m.
 func (d *decoder) resourceEntry(b []byte, m map[string]*fnv1.Resource, depth int) error {
+	return mapEntry(d, b, m, d.resources.new(), depth, func(d *decoder, v []byte, r *fnv1.Resource, depth int) (*fnv1.Resource, error) {
+		return r, d.resource(v, r, depth)
+	})
+}
+
+// detailEntry decodes b, an entry of Resource's map of connection details, into m.
+func (d *decoder) detailEntry(b []byte, m map[string][]byte, depth int) error {
+	return mapEntry(d, b, m, nil, depth, func(_ *decoder, v []byte, _ []byte, _ int) ([]byte, error) {
+		return append(make([]byte, 0, len(v)), v...), nil
+	})
+}
+
+// fieldEntry decodes b, an entry of Struct's map of fields, into m.
+func (d *decoder) fieldEntry(b []byte, m map[string]*structpb.Value, depth int) error {
+	return mapEntry(d, b, m, d.newValue(b), depth, func(d *decoder, v []byte, val *structpb.Value, depth int) (*structpb.Value, error) {
+		return val, d.value(v, val, depth)
+	})
+}
+
+// mapEntry decodes b, a map entry, into m: its key, and its value by decodeValue, which merges
+// each occurrence into val and returns it (as proto.Unmarshal merges them). A missing key is "", a missing value val as
+// given; unknown fields of an entry are dropped, as proto.Unmarshal drops them. The function
+// values are static, so the three kinds of entries share this without a closure per entry.
+func mapEntry[V any](d *decoder, b []byte, m map[string]V, val V, depth int, decodeValue func(*decoder, []byte, V, int) (V, error)) error {
 	if depth--; depth < 0 {
 		return errDepth
 	}
 	key := ""
-	r := d.resources.new()
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -238,11 +261,11 @@ func (d *decoder) resourceEntry(b []byte, m map[string]*fnv1.Resource, depth int
 				return errInvalidWire
 			}
 			b = b[n:]
-			if err := d.resource(v, r, depth); err != nil {
+			var err error
+			if val, err = decodeValue(d, v, val, depth); err != nil {
 				return err
 			}
 		default:
-			// proto.Unmarshal drops the unknown fields of a map entry.
 			n, err := skip(b, num, typ, nil)
 			if err != nil {
 				return err
@@ -250,7 +273,7 @@ func (d *decoder) resourceEntry(b []byte, m map[string]*fnv1.Resource, depth int
 			b = b[n:]
 		}
 	}
-	m[key] = r
+	m[key] = val
 	return nil
 }
 
@@ -313,50 +336,6 @@ func (d *decoder) resource(b []byte, r *fnv1.Resource, depth int) error {
 	return nil
 }
 
-// detailEntry decodes b, an entry of Resource's map of connection details, into m.
-func (d *decoder) detailEntry(b []byte, m map[string][]byte, depth int) error {
-	if depth--; depth < 0 {
-		return errDepth
-	}
-	key := ""
-	var val []byte
-	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return errInvalidWire
-		}
-		b = b[n:]
-		switch protowire.EncodeTag(num, typ) {
-		case tagMapKey:
-			v, n := consumeBytes(b)
-			if n < 0 {
-				return errInvalidWire
-			}
-			b = b[n:]
-			var err error
-			if key, err = d.str(v); err != nil {
-				return err
-			}
-		case tagMapValue:
-			v, n := consumeBytes(b)
-			if n < 0 {
-				return errInvalidWire
-			}
-			b = b[n:]
-			val = make([]byte, len(v))
-			copy(val, v)
-		default:
-			n, err := skip(b, num, typ, nil)
-			if err != nil {
-				return err
-			}
-			b = b[n:]
-		}
-	}
-	m[key] = val
-	return nil
-}
-
 // structValue decodes b, an encoded Struct, into s.
 func (d *decoder) structValue(b []byte, s *structpb.Struct, depth int) error {
 	if depth--; depth < 0 {
@@ -399,51 +378,6 @@ func (d *decoder) structValue(b []byte, s *structpb.Struct, depth int) error {
 		m := s.ProtoReflect()
 		m.SetUnknown(append(m.GetUnknown(), unknown...))
 	}
-	return nil
-}
-
-// fieldEntry decodes b, an entry of Struct's map of fields, into m.
-func (d *decoder) fieldEntry(b []byte, m map[string]*structpb.Value, depth int) error {
-	if depth--; depth < 0 {
-		return errDepth
-	}
-	key := ""
-	val := d.newValue(b)
-	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return errInvalidWire
-		}
-		b = b[n:]
-		switch protowire.EncodeTag(num, typ) {
-		case tagMapKey:
-			v, n := consumeBytes(b)
-			if n < 0 {
-				return errInvalidWire
-			}
-			b = b[n:]
-			var err error
-			if key, err = d.str(v); err != nil {
-				return err
-			}
-		case tagMapValue:
-			v, n := consumeBytes(b)
-			if n < 0 {
-				return errInvalidWire
-			}
-			b = b[n:]
-			if err := d.value(v, val, depth); err != nil {
-				return err
-			}
-		default:
-			n, err := skip(b, num, typ, nil)
-			if err != nil {
-				return err
-			}
-			b = b[n:]
-		}
-	}
-	m[key] = val
 	return nil
 }
 
