@@ -41,6 +41,7 @@ type CLI struct {
 	MaxRecvMessageSize int           `default:"4" help:"Largest request accepted, in MiB."`
 	MemoryLimit        int           `default:"48" help:"Soft memory limit of the Go runtime in MiB, kept by collecting garbage more often as the heap nears it; 0 for none. GOMEMLIMIT, when set, wins."`
 	MaxConcurrentRuns  int           `default:"0" help:"Requests decoded, run and encoded at once; the others wait (answers from the cache do not). 0: one per processor the Go runtime uses (GOMAXPROCS), since more only add working sets to the heap."`
+	TTL                time.Duration `default:"1m" help:"TTL of every response: with realtime compositions Crossplane reconciles a converged XR again after it, and the cache answers that reconcile when nothing changed. 0: the SDK's default, a minute."`
 	CacheSize          int           `default:"16" help:"MiB of encoded responses kept to answer a request Crossplane sends again (same meta.tag) without running the function; 0 turns the cache off."`
 	ShutdownTimeout    time.Duration `default:"10s" help:"How long in-flight requests may finish after SIGTERM."`
 }
@@ -90,7 +91,14 @@ func (c *CLI) Serve(ctx context.Context, log logging.Logger, lis net.Listener) e
 	if c.CacheSize < 0 {
 		return errors.Errorf("--cache-size must be 0 (off) or more MiB, not %d", c.CacheSize)
 	}
-	f, err := fn.NewFunction(log)
+	if c.TTL < 0 {
+		return errors.Errorf("--ttl must be positive, not %s", c.TTL)
+	}
+	var opts []fn.Option
+	if c.TTL > 0 {
+		opts = append(opts, fn.WithTTL(c.TTL))
+	}
+	f, err := fn.NewFunction(log, opts...)
 	if err != nil {
 		return errors.Wrap(err, "cannot create function")
 	}

@@ -181,6 +181,11 @@ func TestServeRefusesWithoutCredentials(t *testing.T) {
 			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, MaxConcurrentRuns: -1},
 			want:   "--max-concurrent-runs must be 0 (one per processor) or more",
 		},
+		"NegativeTTL": {
+			reason: "A negative TTL is refused.",
+			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, TTL: -time.Second},
+			want:   "--ttl must be positive",
+		},
 		"NegativeCacheSize": {
 			reason: "A negative cache size is refused.",
 			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, CacheSize: -1},

@@ -74,7 +74,9 @@ func installFunction(ctx context.Context, t *testing.T, e *env) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 
-	port := startFunction(t, e, "function", "--tls-server-certs-dir="+filepath.Join(e.run, "pki", "fn-server-dir"))
+	// A short TTL: Crossplane reconciles the converged XR every few seconds, so the test sees its
+	// unchanged requests answered from the function's cache.
+	port := startFunction(t, e, "function", "--tls-server-certs-dir="+filepath.Join(e.run, "pki", "fn-server-dir"), "--ttl=5s")
 	if err := refusesWithoutClientCert(filepath.Join(e.run, "pki", "ca.crt"), port); err != nil {
 		t.Error(err)
 	}

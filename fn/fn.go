@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"time"
 
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/logging"
@@ -38,19 +39,33 @@ type Function struct {
 	fnv1.UnimplementedFunctionRunnerServiceServer
 
 	log logging.Logger
+	ttl time.Duration
+}
+
+// An Option configures the function.
+type Option func(*Function)
+
+// WithTTL sets the TTL of every response: with realtime compositions Crossplane reconciles a
+// converged XR again after it. The default is the SDK's, one minute.
+func WithTTL(d time.Duration) Option {
+	return func(f *Function) { f.ttl = d }
 }
 
 // NewFunction returns the function, with the provider-aws kinds it composes registered.
-func NewFunction(log logging.Logger) (*Function, error) {
+func NewFunction(log logging.Logger, o ...Option) (*Function, error) {
 	if err := RegisterScheme(); err != nil {
 		return nil, errors.Wrap(err, "cannot register provider-aws kinds")
 	}
-	return &Function{log: log}, nil
+	f := &Function{log: log, ttl: response.DefaultTTL}
+	for _, fn := range o {
+		fn(f)
+	}
+	return f, nil
 }
 
 // RunFunction runs the function.
 func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
-	rsp := response.To(req, response.DefaultTTL)
+	rsp := response.To(req, f.ttl)
 
 	in, err := ParseInput(req)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -321,4 +322,30 @@ func get(m map[string]any, path string) any {
 		cur = cm[p]
 	}
 	return cur
+}
+
+func TestRunFunctionTTL(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		opts   []Option
+		want   time.Duration
+	}{
+		"Default": {"Without an option the TTL is the SDK's default.", nil, response.DefaultTTL},
+		"WithTTL": {"WithTTL sets the TTL of every response.", []Option{WithTTL(5 * time.Second)}, 5 * time.Second},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f, err := NewFunction(logging.NewNopLogger(), tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rsp, err := f.RunFunction(context.Background(), newRequest(testInput, testXR(testSpec), nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, rsp.GetMeta().GetTtl().AsDuration()); diff != "" {
+				t.Errorf("\n%s\nTTL: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
 }
