@@ -23,7 +23,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/testing/protocmp"
-	"sigs.k8s.io/yaml"
 
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -210,23 +209,7 @@ func TestServeRefusesWithoutCredentials(t *testing.T) {
 // TestServeCaches sends the example XR's first pass three times with one tag, as Crossplane sends
 // an unchanged XR: every answer, the third from the cache, is the function's answer.
 func TestServeCaches(t *testing.T) {
-	xrYAML, err := os.ReadFile("examples/xr.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	xr := map[string]any{}
-	if err := yaml.Unmarshal(xrYAML, &xr); err != nil {
-		t.Fatal(err)
-	}
-	compYAML, err := os.ReadFile("apis/composition.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp := map[string]any{}
-	if err := yaml.Unmarshal(compYAML, &comp); err != nil {
-		t.Fatal(err)
-	}
-	input := comp["spec"].(map[string]any)["pipeline"].([]any)[0].(map[string]any)["input"].(map[string]any) //nolint:forcetypeassert // Our own file.
+	xr, input := readYAML(t, "examples/xr.yaml"), compositionInput(t)
 	req := &fnv1.RunFunctionRequest{
 		Meta:     &fnv1.RequestMeta{Tag: "first-pass"},
 		Input:    mustStruct(t, input),

@@ -122,15 +122,7 @@ func observeFixture(t *testing.T, xrFile string, fx fixture) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	compYAML, err := os.ReadFile("apis/composition.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp := map[string]any{}
-	if err := yaml.Unmarshal(compYAML, &comp); err != nil {
-		t.Fatal(err)
-	}
-	input := comp["spec"].(map[string]any)["pipeline"].([]any)[0].(map[string]any)["input"].(map[string]any) //nolint:forcetypeassert // Our own file.
+	input := compositionInput(t)
 	f, err := fn.NewFunction(logging.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +190,27 @@ func yamlName(y []byte) string {
 	}{}
 	_ = yaml.Unmarshal(y, &m)
 	return m.Metadata.Name
+}
+
+// readYAML reads a YAML file of one object.
+func readYAML(t *testing.T, file string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]any{}
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		t.Fatalf("cannot parse %s: %v", file, err)
+	}
+	return m
+}
+
+// compositionInput returns the function's input from the Composition's pipeline.
+func compositionInput(t *testing.T) map[string]any {
+	t.Helper()
+	comp := readYAML(t, "apis/composition.yaml")
+	return comp["spec"].(map[string]any)["pipeline"].([]any)[0].(map[string]any)["input"].(map[string]any) //nolint:forcetypeassert // Our own file.
 }
 
 func mustStruct(t *testing.T, m map[string]any) *structpb.Struct {

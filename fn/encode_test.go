@@ -55,17 +55,9 @@ func desiredFor(t testing.TB, req *fnv1.RunFunctionRequest) *Desired {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := ObservedFrom(req) // Observed is read in place now (fn/observed.go).
-	st := DetectFailover(plan, o)
-	d := NewDesired(ClusterFlavour{}, plan.ProviderConfig)
-	BuildNetwork(plan, o, d)
-	BuildKMS(plan, o, d)
-	BuildDatabase(plan, o, st, d)
-	BuildStorage(plan, o, d)
-	BuildSecret(plan, o, d)
-	BuildMonitoring(plan, o, st, d)
-	BuildDNS(plan, o, st, d)
-	if err := BuildLambdas(plan, o, st, d); err != nil {
+	o := ObservedFrom(req)
+	d, err := Build(plan, o, DetectFailover(plan, o))
+	if err != nil {
 		t.Fatal(err)
 	}
 	return d

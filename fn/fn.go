@@ -101,15 +101,8 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	}
 	st := DetectFailover(plan, o)
 
-	d := NewDesired(ClusterFlavour{}, plan.ProviderConfig)
-	BuildNetwork(plan, o, d)
-	BuildKMS(plan, o, d)
-	BuildDatabase(plan, o, st, d)
-	BuildStorage(plan, o, d)
-	BuildSecret(plan, o, d)
-	BuildMonitoring(plan, o, st, d)
-	BuildDNS(plan, o, st, d)
-	if err := BuildLambdas(plan, o, st, d); err != nil {
+	d, err := Build(plan, o, st)
+	if err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "invalid input"))
 		return rsp, nil
 	}
@@ -174,6 +167,23 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	}
 	log.Debug("Composed", "resources", len(d.Order), "waiting", len(d.Waiting), "phase", status.Phase)
 	return rsp, nil
+}
+
+// Build builds the managed resources of both regions for the plan, given what is observed and
+// the failover state.
+func Build(p *Plan, o Observed, st FailoverState) (*Desired, error) {
+	d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
+	BuildNetwork(p, o, d)
+	BuildKMS(p, o, d)
+	BuildDatabase(p, o, st, d)
+	BuildStorage(p, o, d)
+	BuildSecret(p, o, d)
+	BuildMonitoring(p, o, st, d)
+	BuildDNS(p, o, st, d)
+	if err := BuildLambdas(p, o, st, d); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 func toMap(v any) (map[string]any, error) {
