@@ -125,8 +125,7 @@ func set(m map[string]any, path string, v any) {
 // Crossplane's back, the function keeps every observed resource desired: it does not fight the
 // promotion and deletes nothing until spec.activeRegion says what is permanent.
 func TestPromotedOutOfBandDeletesNothing(t *testing.T) {
-	observed := converge(t, testInput, testXR(testSpec), 0)
-	observed[string(DBInstanceName(RoleDR))] = promote(t, observed[string(DBInstanceName(RoleDR))])
+	observed := observedAfter(t, testSpec, 0, true)
 	rsp := runFn(t, newRequest(testInput, testXR(testSpec), observed))
 	for _, r := range rsp.GetResults() {
 		if r.GetSeverity() == fnv1.Severity_SEVERITY_FATAL {

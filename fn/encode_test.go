@@ -88,13 +88,7 @@ func TestToStructEquivalence(t *testing.T) {
 	total := 0
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			var observed map[string]string
-			if tc.passes >= 0 {
-				observed = converge(t, testInput, testXR(tc.spec), tc.passes)
-			}
-			if tc.promote {
-				observed[string(DBInstanceName(RoleDR))] = promote(t, observed[string(DBInstanceName(RoleDR))])
-			}
+			observed := observedAfter(t, tc.spec, tc.passes, tc.promote)
 			d := desiredFor(t, newRequest(testInput, testXR(tc.spec), observed))
 			if len(d.Order) == 0 {
 				t.Fatalf("\n%s\nno desired resources", tc.reason)

@@ -343,13 +343,7 @@ func TestNoWildcardPolicies(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			var observed map[string]string
-			if tc.passes >= 0 {
-				observed = converge(t, testInput, testXR(tc.spec), tc.passes)
-			}
-			if tc.promote {
-				observed[string(DBInstanceName(RoleDR))] = promote(t, observed[string(DBInstanceName(RoleDR))])
-			}
+			observed := observedAfter(t, tc.spec, tc.passes, tc.promote)
 			rsp := runFn(t, newRequest(testInput, testXR(tc.spec), observed))
 			for _, r := range rsp.GetResults() {
 				if r.GetSeverity() != fnv1.Severity_SEVERITY_NORMAL {
@@ -375,6 +369,21 @@ func TestNoWildcardPolicies(t *testing.T) {
 			t.Logf("%s: checked %v", name, seen)
 		})
 	}
+}
+
+// observedAfter returns what is observed of the XR with the spec after passes reconciles (every
+// resource ready with passes 0, nothing with passes < 0), with the DR replica promoted out of
+// band when promoted.
+func observedAfter(t *testing.T, spec string, passes int, promoted bool) map[string]string {
+	t.Helper()
+	if passes < 0 {
+		return nil
+	}
+	observed := converge(t, testInput, testXR(spec), passes)
+	if promoted {
+		observed[string(DBInstanceName(RoleDR))] = promote(t, observed[string(DBInstanceName(RoleDR))])
+	}
+	return observed
 }
 
 // promote returns an observed replica (JSON) as provider-aws reports it once promoted: without
