@@ -9,8 +9,10 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,9 +21,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/crossplane/function-sdk-go/logging"
@@ -79,17 +83,49 @@ func testPKI(t *testing.T) (string, tls.Certificate, *x509.CertPool) {
 	return dir, client, pool
 }
 
-func serve(t *testing.T, c *CLI) (string, context.CancelFunc, chan error) {
+// freeAddr returns a loopback address with a port free a moment ago: function.Serve listens on
+// an address, not a listener.
+func freeAddr(t *testing.T) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr := lis.Addr().String()
+	if err := lis.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// serve serves the CLI's function on a free loopback port until the returned cancel, and waits
+// until it accepts connections.
+func serve(t *testing.T, c *CLI) (string, context.CancelFunc, chan error) {
+	t.Helper()
+	c.Network, c.Address = "tcp", freeAddr(t)
+	if c.ReadyTTL == 0 {
+		c.ReadyTTL, c.ConvergingTTL = fn.DefaultReadyTTL, fn.DefaultConvergingTTL
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Serve(ctx, logging.NewNopLogger(), lis) }()
+	go func() { done <- c.Serve(ctx, logging.NewNopLogger()) }()
 	t.Cleanup(cancel)
-	return lis.Addr().String(), cancel, done
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		conn, err := net.Dial("tcp", c.Address)
+		if err == nil {
+			_ = conn.Close()
+			return c.Address, cancel, done
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("Serve: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the function does not listen on %s: %v", c.Address, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func checkHealth(addr string, creds credentials.TransportCredentials) (healthgrpc.HealthCheckResponse_ServingStatus, error) {
@@ -149,7 +185,7 @@ func TestServeMTLS(t *testing.T) {
 	}
 }
 
-func TestServeRefusesWithoutCredentials(t *testing.T) {
+func TestServeRefusesBadFlags(t *testing.T) {
 	cases := map[string]struct {
 		reason string
 		cli    CLI
@@ -157,48 +193,29 @@ func TestServeRefusesWithoutCredentials(t *testing.T) {
 	}{
 		"NoCreds": {
 			reason: "Neither certificates nor --insecure: the function refuses to serve.",
-			cli:    CLI{MaxRecvMessageSize: 4},
+			cli:    CLI{MaxRecvMessageSize: 4, ReadyTTL: time.Minute, ConvergingTTL: time.Minute},
 			want:   "give --tls-server-certs-dir",
 		},
 		"MissingDir": {
 			reason: "A certificates dir without the files names what is missing.",
-			cli:    CLI{TLSServerCertsDir: "/nonexistent", MaxRecvMessageSize: 4},
+			cli:    CLI{TLSServerCertsDir: "/nonexistent", MaxRecvMessageSize: 4, ReadyTTL: time.Minute, ConvergingTTL: time.Minute},
 			want:   "cannot load X509 keypair",
 		},
 		"ZeroMessageSize": {
 			reason: "A zero message size is refused.",
-			cli:    CLI{Insecure: true},
+			cli:    CLI{Insecure: true, ReadyTTL: time.Minute, ConvergingTTL: time.Minute},
 			want:   "--max-recv-message-size must be at least 1 MiB",
 		},
-		"NegativeMemoryLimit": {
-			reason: "A negative memory limit is refused.",
-			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, MemoryLimit: -1},
-			want:   "--memory-limit must be 0 (none) or more MiB",
-		},
-		"NegativeConcurrentRuns": {
-			reason: "A negative number of concurrent runs is refused.",
-			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, MaxConcurrentRuns: -1},
-			want:   "--max-concurrent-runs must be 0 (one per processor) or more",
-		},
-		"NegativeTTL": {
-			reason: "A negative TTL is refused.",
-			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, TTL: -time.Second},
-			want:   "--ttl must be positive",
-		},
-		"NegativeCacheSize": {
-			reason: "A negative cache size is refused.",
-			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, CacheSize: -1},
-			want:   "--cache-size must be 0 (off) or more MiB",
+		"ZeroTTL": {
+			reason: "A TTL must be positive: zero would leave the requeue to the SDK's default.",
+			cli:    CLI{Insecure: true, MaxRecvMessageSize: 4, ReadyTTL: time.Minute},
+			want:   "--converging-ttl (0s) must be positive",
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			lis, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer lis.Close() //nolint:errcheck // Test cleanup.
-			err = tc.cli.Serve(context.Background(), logging.NewNopLogger(), lis)
+			tc.cli.Network, tc.cli.Address = "tcp", freeAddr(t)
+			err := tc.cli.Serve(context.Background(), logging.NewNopLogger())
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("\n%s\nServe: %v, want an error containing %q", tc.reason, err, tc.want)
 			}
@@ -206,9 +223,9 @@ func TestServeRefusesWithoutCredentials(t *testing.T) {
 	}
 }
 
-// TestServeCaches sends the example XR's first pass three times with one tag, as Crossplane sends
-// an unchanged XR: every answer, the third from the cache, is the function's answer.
-func TestServeCaches(t *testing.T) {
+// TestServeRuns sends the example XR's first pass to the served function: the answer is the
+// function's, and the SDK's metrics endpoint counts the call.
+func TestServeRuns(t *testing.T) {
 	xr, input := readYAML(t, "examples/xr.yaml"), compositionInput(t)
 	req := &fnv1.RunFunctionRequest{
 		Meta:     &fnv1.RequestMeta{Tag: "first-pass"},
@@ -224,19 +241,81 @@ func TestServeCaches(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	addr, _, _ := serve(t, &CLI{Insecure: true, MaxRecvMessageSize: 4, CacheSize: 16, ShutdownTimeout: time.Second})
+	metrics := freeAddr(t)
+	addr, _, _ := serve(t, &CLI{Insecure: true, MaxRecvMessageSize: 4, MetricsAddress: metrics, ShutdownTimeout: time.Second})
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close() //nolint:errcheck // Test cleanup.
-	for _, call := range []string{"first", "second (kept)", "third (from the cache)"} {
-		got, err := fnv1.NewFunctionRunnerServiceClient(conn).RunFunction(t.Context(), req)
-		if err != nil {
-			t.Fatalf("%s call: %v", call, err)
-		}
-		if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
-			t.Errorf("%s call: the served answer is not the function's: -want, +got:\n%s", call, diff)
-		}
+	got, err := fnv1.NewFunctionRunnerServiceClient(conn).RunFunction(t.Context(), req)
+	if err != nil {
+		t.Fatalf("RunFunction: %v", err)
+	}
+	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+		t.Errorf("the served answer is not the function's: -want, +got:\n%s", diff)
+	}
+	rsp, err := http.Get("http://" + metrics + "/metrics") //nolint:noctx // A test's one request.
+	if err != nil {
+		t.Fatalf("metrics endpoint: %v", err)
+	}
+	defer rsp.Body.Close() //nolint:errcheck // Test cleanup.
+	body, _ := io.ReadAll(rsp.Body)
+	wantLine := `grpc_server_handled_total{grpc_code="OK",grpc_method="RunFunction",grpc_service="apiextensions.fn.proto.v1.FunctionRunnerService",grpc_type="unary"} 1`
+	if !strings.Contains(string(body), wantLine) {
+		t.Errorf("the metrics endpoint does not count the call: want a line %q in\n%s", wantLine, body)
+	}
+}
+
+// slowRunner answers after a delay, so that a request is in flight when the server stops.
+type slowRunner struct {
+	fnv1.UnimplementedFunctionRunnerServiceServer
+
+	delay time.Duration
+}
+
+func (s slowRunner) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
+	time.Sleep(s.delay)
+	return &fnv1.RunFunctionResponse{Meta: &fnv1.ResponseMeta{Tag: req.GetMeta().GetTag()}}, nil
+}
+
+func TestDrain(t *testing.T) {
+	cases := map[string]struct {
+		reason    string
+		delay     time.Duration
+		timeout   time.Duration
+		wantDrain bool
+	}{
+		"InFlightFinishes": {
+			reason:    "A request in flight at the shutdown is answered, and Drain reports all finished.",
+			delay:     200 * time.Millisecond,
+			timeout:   5 * time.Second,
+			wantDrain: true,
+		},
+		"Timeout": {
+			reason:  "A request slower than the shutdown timeout is left: Drain reports it.",
+			delay:   2 * time.Second,
+			timeout: 100 * time.Millisecond,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := newDrain(slowRunner{delay: tc.delay})
+			answered := make(chan error, 1)
+			go func() {
+				_, err := d.RunFunction(t.Context(), &fnv1.RunFunctionRequest{Meta: &fnv1.RequestMeta{Tag: "in-flight"}})
+				answered <- err
+			}()
+			time.Sleep(50 * time.Millisecond)
+			if got := d.Drain(tc.timeout); got != tc.wantDrain {
+				t.Errorf("\n%s\nDrain() = %v, want %v", tc.reason, got, tc.wantDrain)
+			}
+			if _, err := d.RunFunction(t.Context(), &fnv1.RunFunctionRequest{}); status.Code(err) != codes.Unavailable {
+				t.Errorf("\n%s\na request after Drain: %v, want UNAVAILABLE", tc.reason, err)
+			}
+			if err := <-answered; err != nil {
+				t.Errorf("\n%s\nthe request in flight: %v, want its answer", tc.reason, err)
+			}
+		})
 	}
 }

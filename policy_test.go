@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -636,5 +637,62 @@ func BenchmarkSecurityPolicy(b *testing.B) {
 	}
 	for b.Loop() {
 		evalPolicy(b, r)
+	}
+}
+
+// TestSecurityPolicyVariants evaluates the security policy over converged XRs whose spec differs
+// from the example where the graph differs: the goldens cover the example's states, these the
+// other modes. Rendered in-process, with the stand-in observing each pass.
+func TestSecurityPolicyVariants(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		spec   map[string]any // merged into the example XR's spec
+	}{
+		"ManualFailover": {
+			reason: "Manual failover: no EventBridge rule invokes the failover Lambda.",
+			spec:   map[string]any{"failover": map[string]any{"mode": "Manual"}},
+		},
+		"ExistingZone": {
+			reason: "The failover records in an existing zone: the Lambda's Route53 grant names that zone.",
+			spec:   map[string]any{"failover": map[string]any{"mode": "Automatic", "zoneID": "Z0EXISTING1"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			xr := readYAML(t, "examples/xr.yaml")
+			spec, _ := xr["spec"].(map[string]any)
+			maps.Copy(spec, tc.spec)
+			_, rsp := converge(t, xr, 0)
+			render := []map[string]any{xr}
+			xr["status"] = rsp.GetDesired().GetComposite().GetResource().AsMap()["status"]
+			for _, n := range slices.Sorted(maps.Keys(rsp.GetDesired().GetResources())) {
+				r := rsp.GetDesired().GetResources()[n].GetResource().AsMap()
+				// As crossplane render gives them: named by their composition-resource name.
+				md, _ := r["metadata"].(map[string]any)
+				if md == nil {
+					md = map[string]any{}
+					r["metadata"] = md
+				}
+				ann, _ := md["annotations"].(map[string]any)
+				if ann == nil {
+					ann = map[string]any{}
+					md["annotations"] = ann
+				}
+				ann["crossplane.io/composition-resource-name"] = n
+				render = append(render, r)
+			}
+			v := evalPolicy(t, render)
+			for _, d := range v.deny {
+				t.Errorf("\n%s\ndeny: %s", tc.reason, d)
+			}
+			if len(v.waived) > 0 {
+				t.Errorf("\n%s\na converged render awaits nothing, yet the policy waived: %v", tc.reason, v.waived)
+			}
+			for _, k := range requiredDocuments {
+				if !slices.Contains(v.documents, k) {
+					t.Errorf("\n%s\nno %s among the policy documents checked %v", tc.reason, k, v.documents)
+				}
+			}
+		})
 	}
 }

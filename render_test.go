@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -20,7 +20,6 @@ import (
 
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
-	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/pgdr/function-postgres-dr/fn"
 	"github.com/pgdr/function-postgres-dr/internal/standin"
@@ -118,40 +117,11 @@ func observeFixture(t *testing.T, xrFile string, fx fixture) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	xrJSON, err := yaml.YAMLToJSON(xrYAML)
-	if err != nil {
+	xr := map[string]any{}
+	if err := yaml.Unmarshal(xrYAML, &xr); err != nil {
 		t.Fatal(err)
 	}
-	input := compositionInput(t)
-	f, err := fn.NewFunction(logging.NewNopLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(observed map[string]map[string]any) (map[string]map[string]any, error) {
-		req := &fnv1.RunFunctionRequest{
-			Input:    mustStruct(t, input),
-			Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(string(xrJSON))}, Resources: map[string]*fnv1.Resource{}},
-		}
-		for n, o := range observed {
-			req.Observed.Resources[n] = &fnv1.Resource{Resource: mustStruct(t, o)}
-		}
-		rsp, err := f.RunFunction(context.Background(), req)
-		if err != nil {
-			return nil, err
-		}
-		if len(rsp.GetResults()) > 0 {
-			return nil, fmt.Errorf("results: %v", rsp.GetResults())
-		}
-		out := map[string]map[string]any{}
-		for n, r := range rsp.GetDesired().GetResources() {
-			out[n] = r.GetResource().AsMap()
-		}
-		return out, nil
-	}
-	observed, err := standin.Converge(run, yamlName(xrYAML), fx.passes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	observed, _ := converge(t, xr, fx.passes)
 	desc := passDesc(fx.passes)
 	if fx.after != nil {
 		fx.after(observed)
@@ -173,6 +143,47 @@ func observeFixture(t *testing.T, xrFile string, fx fixture) []byte {
 		b.Write(y)
 	}
 	return b.Bytes()
+}
+
+// converge runs the function in-process on the XR with the Composition's input, letting the
+// provider stand-in observe what it desires pass after pass (passes 0: until nothing new is
+// desired), and returns what is observed and the last response.
+func converge(t *testing.T, xr map[string]any, passes int) (map[string]map[string]any, *fnv1.RunFunctionResponse) {
+	t.Helper()
+	input := compositionInput(t)
+	f, err := fn.NewFunction(logging.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *fnv1.RunFunctionResponse
+	run := func(observed map[string]map[string]any) (map[string]map[string]any, error) {
+		req := &fnv1.RunFunctionRequest{
+			Input:    mustStruct(t, input),
+			Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: mustStruct(t, xr)}, Resources: map[string]*fnv1.Resource{}},
+		}
+		for n, o := range observed {
+			req.Observed.Resources[n] = &fnv1.Resource{Resource: mustStruct(t, o)}
+		}
+		rsp, err := f.RunFunction(context.Background(), req)
+		if err != nil {
+			return nil, err
+		}
+		if len(rsp.GetResults()) > 0 {
+			return nil, fmt.Errorf("results: %v", rsp.GetResults())
+		}
+		last = rsp
+		out := map[string]map[string]any{}
+		for n, r := range rsp.GetDesired().GetResources() {
+			out[n] = r.GetResource().AsMap()
+		}
+		return out, nil
+	}
+	name, _ := xr["metadata"].(map[string]any)["name"].(string)
+	observed, err := standin.Converge(run, name, passes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return observed, last
 }
 
 func passDesc(passes int) string {
@@ -295,21 +306,14 @@ func tool(t *testing.T, env, name string) string {
 // ends, through the same code path as the binary.
 func serveFunction(t *testing.T) string {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	c := &CLI{Insecure: true, MaxRecvMessageSize: 4, ShutdownTimeout: 5e9}
-	go func() { done <- c.Serve(ctx, logging.NewNopLogger(), lis) }()
+	addr, cancel, done := serve(t, &CLI{Insecure: true, MaxRecvMessageSize: 4, ShutdownTimeout: 5 * time.Second})
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return lis.Addr().String()
+	return addr
 }
 
 // validationSchemas lays out the schemas validate needs: our XRD and the provider-aws CRDs of

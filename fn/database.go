@@ -40,10 +40,19 @@ var replicaManagementPolicies = xpv1.ManagementPolicies{ //nolint:gochecknogloba
 func DBInstanceName(r Role) resource.Name { return ResourceName(r, "db-instance") }
 
 // DBInstanceARN returns the observed ARN of a region's database instance, or "".
-func DBInstanceARN(o Observed, r Role) string { return o.AtProvider(DBInstanceName(r), "arn") }
+func DBInstanceARN(o Observed, r Role) string {
+	return deref(observedInstance(o, r).Status.AtProvider.Arn)
+}
 
 // DBEndpoint returns the observed endpoint address of a region's database instance, or "".
-func DBEndpoint(o Observed, r Role) string { return o.AtProvider(DBInstanceName(r), "address") }
+func DBEndpoint(o Observed, r Role) string {
+	return deref(observedInstance(o, r).Status.AtProvider.Address)
+}
+
+// observedInstance returns a role's observed database instance, or an empty one.
+func observedInstance(o Observed, r Role) *rdsv1beta3.Instance {
+	return observedAs[rdsv1beta3.Instance](o, DBInstanceName(r))
+}
 
 // ParameterFamily is the RDS parameter group family of a PostgreSQL major version.
 func ParameterFamily(major int) string { return fmt.Sprintf("postgres%d", major) }
@@ -196,13 +205,13 @@ func buildReplica(p *Plan, o Observed, st FailoverState, d *Desired) {
 	}
 	if keyARN == "" {
 		// Observed before, its key not now: keep asking for what the instance was made with.
-		keyARN = o.AtProvider(DBInstanceName(RoleDR), "kmsKeyId")
+		keyARN = deref(observedInstance(o, RoleDR).Status.AtProvider.KMSKeyID)
 	}
 	fp := instanceCommon(p, d, RoleDR, keyARN)
 	fp.InstanceClass = ptr(p.Spec.Postgres.DRInstanceClass)
 	if st.Writer == RolePrimary {
 		if srcARN == "" {
-			srcARN = o.AtProvider(DBInstanceName(RoleDR), "replicateSourceDb")
+			srcARN = deref(observedInstance(o, RoleDR).Status.AtProvider.ReplicateSourceDB)
 		}
 		fp.ReplicateSourceDB = ptr(srcARN)
 	}

@@ -6,59 +6,56 @@ import (
 	"strconv"
 	"strings"
 
-	"google.golang.org/protobuf/types/known/structpb"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/resource/composed"
+
+	ec2v1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/ec2/v1beta1"
+	kmsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/kms/v1beta1"
+	rdsv1beta3 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta3"
+	s3v1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/s3/v1beta2"
 )
 
 // statefulKinds hold data: Crossplane deletes a composed resource the function stops desiring,
 // so once one of these is observed it is desired on every reconcile, whatever the spec says.
-var statefulKinds = map[string]bool{ //nolint:gochecknoglobals // A constant set.
-	"rds.aws.upbound.io/Instance":   true,
-	"s3.aws.upbound.io/Bucket":      true,
-	"kms.aws.upbound.io/Key":        true,
-	"kms.aws.upbound.io/ReplicaKey": true,
+var statefulKinds = map[schema.GroupKind]bool{ //nolint:gochecknoglobals // A constant set.
+	rdsv1beta3.Instance_GroupVersionKind.GroupKind():   true,
+	s3v1beta2.Bucket_GroupVersionKind.GroupKind():      true,
+	kmsv1beta1.Key_GroupVersionKind.GroupKind():        true,
+	kmsv1beta1.ReplicaKey_GroupVersionKind.GroupKind(): true,
 }
 
 // Stateful reports whether the named observed resource holds data.
 func (o Observed) Stateful(name resource.Name) bool {
-	group, kind := o.Kind(name)
-	return statefulKinds[group+"/"+kind]
+	return statefulKinds[o.GroupKind(name)]
 }
 
-// KeepObserved adds to the desired resources every observed stateful resource (every observed
-// resource, with all) that the build did not desire, as observed (its spec, labels and
-// annotations), and returns their names. For stateful resources it is the last line of defence:
-// builders already keep what they can. With all, it keeps the graph as it stands while the pair
-// is in a state Crossplane did not cause (a promotion out of band): the function turns nothing
-// off and deletes nothing until the user says what the new normal is.
-func KeepObserved(o Observed, desired map[string]*fnv1.Resource, all bool) []resource.Name {
+// KeepObserved adds to desired every observed stateful resource (every observed resource, with
+// all) that the build did not desire, as observed (its spec, labels and annotations), and returns
+// their names. For stateful resources it is the last line of defence: builders already keep what
+// they can. With all, it keeps the graph as it stands while the pair is in a state Crossplane did
+// not cause (a promotion out of band): the function turns nothing off and deletes nothing until
+// the user says what the new normal is.
+func KeepObserved(o Observed, desired map[resource.Name]*resource.DesiredComposed, all bool) []resource.Name {
 	var kept []resource.Name
 	for name, oc := range o {
 		if oc.Resource == nil || (!all && !o.Stateful(name)) {
 			continue
 		}
-		if _, ok := desired[string(name)]; ok {
+		if _, ok := desired[name]; ok {
 			continue
 		}
-		s := &structpb.Struct{Fields: map[string]*structpb.Value{}}
-		for _, f := range []string{"apiVersion", "kind", "spec"} {
-			if v := o.value(name, f); v != nil {
-				s.Fields[f] = v
-			}
+		cd := composed.New()
+		cd.SetAPIVersion(oc.Resource.GetAPIVersion())
+		cd.SetKind(oc.Resource.GetKind())
+		cd.SetLabels(oc.Resource.GetLabels())
+		cd.SetAnnotations(oc.Resource.GetAnnotations())
+		if spec, ok := oc.Resource.Object["spec"]; ok {
+			cd.Object["spec"] = spec
 		}
-		meta := &structpb.Struct{Fields: map[string]*structpb.Value{}}
-		for _, f := range []string{"labels", "annotations"} {
-			if v := o.value(name, "metadata."+f); v != nil {
-				meta.Fields[f] = v
-			}
-		}
-		if len(meta.Fields) > 0 {
-			s.Fields["metadata"] = structpb.NewStructValue(meta)
-		}
-		desired[string(name)] = &fnv1.Resource{Resource: s, Ready: Readiness(o, name)}
+		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: readiness(o, name)}
 		kept = append(kept, name)
 	}
 	slices.Sort(kept)
@@ -75,12 +72,12 @@ func RefuseReplacement(p *Plan, o Observed) field.ErrorList {
 		rp := p.Regions[role]
 		regionPath := sp.Child("regions", string(role))
 		cidrPath := sp.Child("network", string(role)+"CIDR")
-		db := DBInstanceName(role)
-		if r := o.String(db, "spec.forProvider.region"); r != "" && r != rp.Region {
+		db := observedInstance(o, role)
+		if r := deref(db.Spec.ForProvider.Region); r != "" && r != rp.Region {
 			errs = append(errs, field.Invalid(regionPath, rp.Region,
 				fmt.Sprintf("the %s database exists in %s: changing the region would replace it and lose its data; set it back to %s", role, r, r)))
 		}
-		if v := o.AtProvider(db, "engineVersion"); v != "" && role == RolePrimary {
+		if v := deref(db.Status.AtProvider.EngineVersion); v != "" && role == RolePrimary {
 			if major, err := strconv.Atoi(strings.SplitN(v, ".", 2)[0]); err == nil && p.Spec.Postgres.MajorVersion < major {
 				errs = append(errs, field.Invalid(sp.Child("postgres", "majorVersion"), p.Spec.Postgres.MajorVersion,
 					fmt.Sprintf("the primary runs PostgreSQL %s: RDS cannot downgrade a major version in place; set %d or higher, or restore a snapshot into a new claim", v, major)))
@@ -92,8 +89,8 @@ func RefuseReplacement(p *Plan, o Observed) field.ErrorList {
 				path            *field.Path
 				observed, value string
 			}{
-				{pg.Child("databaseName"), o.String(db, "spec.forProvider.dbName"), p.Spec.Postgres.DatabaseName},
-				{pg.Child("username"), o.String(db, "spec.forProvider.username"), p.Spec.Postgres.Username},
+				{pg.Child("databaseName"), deref(db.Spec.ForProvider.DBName), p.Spec.Postgres.DatabaseName},
+				{pg.Child("username"), deref(db.Spec.ForProvider.Username), p.Spec.Postgres.Username},
 			} {
 				if f.observed != "" && f.observed != f.value {
 					errs = append(errs, field.Invalid(f.path, f.value,
@@ -108,19 +105,20 @@ func RefuseReplacement(p *Plan, o Observed) field.ErrorList {
 				break
 			}
 		}
-		if c := o.String(VPCName(role), "spec.forProvider.cidrBlock"); c != "" && c != rp.Net.VPC.String() {
+		if c := deref(observedAs[ec2v1beta1.VPC](o, VPCName(role)).Spec.ForProvider.CidrBlock); c != "" && c != rp.Net.VPC.String() {
 			errs = append(errs, field.Invalid(cidrPath, rp.Net.VPC.String(),
 				fmt.Sprintf("the %s VPC exists with %s: AWS cannot change a VPC's CIDR, and replacing it would take the database's network away; set it back to %s", role, c, c)))
 			continue
 		}
 		for i, az := range rp.AZs {
 			s := SubnetName(role, TierDatabase, az)
-			if c := o.String(s, "spec.forProvider.cidrBlock"); c != "" && c != rp.Net.Subnets[TierDatabase][i].String() {
+			sub := observedAs[ec2v1beta1.Subnet](o, s).Spec.ForProvider
+			if c := deref(sub.CidrBlock); c != "" && c != rp.Net.Subnets[TierDatabase][i].String() {
 				errs = append(errs, field.Invalid(sp.Child("network", "subnetPrefix"), p.Spec.Network.SubnetPrefix,
 					fmt.Sprintf("the %s database subnet in %s exists as %s: changing the subnet layout would replace subnets the database uses; set subnetPrefix back to %s", role, az, c, c[strings.IndexByte(c, '/')+1:])))
 				break
 			}
-			if a := o.String(s, "spec.forProvider.availabilityZone"); a != "" && a != az {
+			if a := deref(sub.AvailabilityZone); a != "" && a != az {
 				errs = append(errs, field.Invalid(sp.Child("network", string(role)+"AZs"), rp.AZs,
 					fmt.Sprintf("the %s database subnet %s exists in %s: moving it would replace a subnet the database uses; keep the zones it has", role, s, a)))
 				break

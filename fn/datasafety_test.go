@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // TestNeverLoseData is a property over the spec: with everything observed ready, change one
@@ -100,7 +101,7 @@ func isStatefulJSON(j string) bool {
 		Kind       string `json:"kind"`
 	}
 	_ = json.Unmarshal([]byte(j), &o)
-	return statefulKinds[strings.SplitN(o.APIVersion, "/", 2)[0]+"/"+o.Kind]
+	return statefulKinds[schema.GroupKind{Group: strings.SplitN(o.APIVersion, "/", 2)[0], Kind: o.Kind}]
 }
 
 func mustJSON(v any) string {
@@ -141,4 +142,39 @@ func TestPromotedOutOfBandDeletesNothing(t *testing.T) {
 	if v := get(dr, "spec.forProvider.replicateSourceDb"); v != nil {
 		t.Errorf("the promoted instance is still asked to replicate from %v: the function would fight the promotion", v)
 	}
+}
+
+// observedAfter returns what is observed of the XR with the spec after passes reconciles (every
+// resource ready with passes 0, nothing with passes < 0), with the DR replica promoted out of
+// band when promoted.
+func observedAfter(t *testing.T, spec string, passes int, promoted bool) map[string]string {
+	t.Helper()
+	if passes < 0 {
+		return nil
+	}
+	observed := converge(t, testInput, testXR(spec), passes)
+	if promoted {
+		observed[string(DBInstanceName(RoleDR))] = promote(t, observed[string(DBInstanceName(RoleDR))])
+	}
+	return observed
+}
+
+// promote returns an observed replica (JSON) as provider-aws reports it once promoted: without
+// a replication source.
+func promote(t *testing.T, replica string) string {
+	t.Helper()
+	obj := map[string]any{}
+	if err := json.Unmarshal([]byte(replica), &obj); err != nil {
+		t.Fatalf("cannot read the observed replica: %v", err)
+	}
+	at, _ := obj["status"].(map[string]any)["atProvider"].(map[string]any)
+	if _, ok := at["replicateSourceDb"]; !ok {
+		t.Fatal("the observed replica has no replication source to drop")
+	}
+	delete(at, "replicateSourceDb")
+	b, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

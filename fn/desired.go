@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
 )
 
@@ -23,6 +24,7 @@ type Desired struct {
 	Resources      map[resource.Name]Managed
 	Order          []resource.Name
 	Waiting        []string
+	err            error
 }
 
 // NewDesired returns an empty collection whose resources use the named provider config.
@@ -31,8 +33,15 @@ func NewDesired(f Flavour, providerConfig string) *Desired {
 }
 
 // Add asks for a managed resource under a composition-resource name, labelled so that other
-// resources of the XR can select it.
+// resources of the XR can select it. A name already desired is refused: two builders asking for
+// one name would silently lose one of the two resources. Err reports the first refusal.
 func (d *Desired) Add(name resource.Name, mr Managed) {
+	if _, ok := d.Resources[name]; ok {
+		if d.err == nil {
+			d.err = errors.Errorf("composed resource %q is desired twice (%T, then %T): each composition-resource name must be built once", name, d.Resources[name], mr)
+		}
+		return
+	}
 	l := mr.GetLabels()
 	if l == nil {
 		l = map[string]string{}
@@ -40,10 +49,13 @@ func (d *Desired) Add(name resource.Name, mr Managed) {
 	l[LabelResource] = string(name)
 	mr.SetLabels(l)
 	mr.SetProviderConfigReference(d.flavour.ProviderConfigRef(d.providerConfig))
-	if _, ok := d.Resources[name]; !ok {
-		d.Order = append(d.Order, name)
-	}
+	d.Order = append(d.Order, name)
 	d.Resources[name] = mr
+}
+
+// Err returns the first name Add refused, as an error.
+func (d *Desired) Err() error {
+	return d.err
 }
 
 // Wait records that a resource is withheld until something is observed.

@@ -64,7 +64,7 @@ func HostedZoneID(p *Plan, o Observed) string {
 	if p.Spec.Failover.ZoneID != "" {
 		return p.Spec.Failover.ZoneID
 	}
-	return o.AtProvider(ZoneName(), "zoneId")
+	return deref(observedAs[route53v1beta1.Zone](o, ZoneName()).Status.AtProvider.ZoneID)
 }
 
 // RecordFQDN returns the fully qualified name of the failover records, lowercase and without
@@ -75,7 +75,7 @@ func RecordFQDN(p *Plan, o Observed) string {
 	if f.ZoneID == "" {
 		return strings.ToLower(f.RecordName + "." + f.ZoneName)
 	}
-	return strings.ToLower(strings.TrimSuffix(o.AtProvider(DNSRecordName(RolePrimary), "fqdn"), "."))
+	return strings.ToLower(strings.TrimSuffix(deref(observedAs[route53v1beta2.Record](o, DNSRecordName(RolePrimary)).Status.AtProvider.Fqdn), "."))
 }
 
 // BuildDNS adds the private hosted zone, associated with both VPCs (or, when the spec names an
@@ -161,7 +161,7 @@ func buildHealthChecks(p *Plan, o Observed, d *Desired) string {
 				Tags:                         p.Tags(RoleDR, p.Names.Resource(RoleDR, "hc-"+hc.purpose)),
 			}},
 		})
-		if id := o.AtProvider(name, "id"); id != "" {
+		if id := healthCheckID(o, name); id != "" {
 			children = append(children, ptr(id))
 		} else {
 			checks = append(checks, string(name))
@@ -187,7 +187,7 @@ func buildHealthChecks(p *Plan, o Observed, d *Desired) string {
 			Tags:                 p.Tags(RoleDR, p.Names.Resource(RoleDR, "hc-"+HealthCheckPrimary)),
 		}},
 	})
-	id := o.AtProvider(name, "id")
+	id := healthCheckID(o, name)
 	if id == "" {
 		d.Wait(fmt.Sprintf("the Route53 health check's id (%s), to attach it to the PRIMARY record", name))
 	}
@@ -219,4 +219,8 @@ func addRecord(p *Plan, o Observed, d *Desired, name resource.Name, target Role,
 		fp.HealthCheckID = ptr(healthCheckID)
 	}
 	d.Add(name, &route53v1beta2.Record{Spec: route53v1beta2.RecordSpec{ForProvider: fp}})
+}
+
+func healthCheckID(o Observed, name resource.Name) string {
+	return deref(observedAs[route53v1beta1.HealthCheck](o, name).Status.AtProvider.ID)
 }

@@ -140,7 +140,7 @@ func TestBuildDNS(t *testing.T) {
 			if r, ok := d.Resources[DNSRecordName(RolePrimary)].(*route53v1beta2.Record); ok && tc.settle {
 				hc := r.Spec.ForProvider.HealthCheckID
 				switch {
-				case tc.want.healthy && (hc == nil || *hc != o.AtProvider(HealthCheckName(HealthCheckPrimary), "id")):
+				case tc.want.healthy && (hc == nil || *hc != healthCheckID(o, HealthCheckName(HealthCheckPrimary))):
 					t.Errorf("\n%s\nthe PRIMARY record's health check is %v, want the calculated health check's id", tc.reason, hc)
 				case !tc.want.healthy && hc != nil:
 					t.Errorf("\n%s\nthe PRIMARY record has health check %s, want none", tc.reason, *hc)
@@ -213,8 +213,8 @@ func TestDNSHealthChecks(t *testing.T) {
 			want: route53v1beta1.HealthCheckParameters{
 				Type: ptr("CALCULATED"), ChildHealthThreshold: ptr(float64(1)),
 				ChildHealthchecks: []*string{
-					ptr(o.AtProvider(HealthCheckName(HealthCheckPrimaryReachable), "id")),
-					ptr(o.AtProvider(HealthCheckName(HealthCheckMonitorBlind), "id")),
+					ptr(healthCheckID(o, HealthCheckName(HealthCheckPrimaryReachable))),
+					ptr(healthCheckID(o, HealthCheckName(HealthCheckMonitorBlind))),
 				},
 			},
 		},
@@ -234,7 +234,7 @@ func TestRecordFQDN(t *testing.T) {
 	withFQDN := func(fqdn string) Observed {
 		d := NewDesired(ClusterFlavour{}, existing.ProviderConfig)
 		addRecord(existing, dataLayer(t, existing, false), d, DNSRecordName(RolePrimary), RolePrimary, SetIDPrimary, "PRIMARY", "")
-		return Observed{DNSRecordName(RolePrimary): observedAs(t, DNSRecordName(RolePrimary), d.Resources[DNSRecordName(RolePrimary)], map[string]any{"fqdn": fqdn})}
+		return Observed{DNSRecordName(RolePrimary): observedFixture(t, DNSRecordName(RolePrimary), d.Resources[DNSRecordName(RolePrimary)], map[string]any{"fqdn": fqdn})}
 	}
 	cases := map[string]struct {
 		reason   string

@@ -24,8 +24,7 @@ func DetectFailover(p *Plan, o Observed) FailoverState {
 		st.Writer, st.Switchover = RoleDR, true
 		return st
 	}
-	dr := DBInstanceName(RoleDR)
-	if o.Exists(dr) && o.AtProvider(dr, "arn") != "" && o.AtProvider(dr, "replicateSourceDb") == "" {
+	if dr := observedInstance(o, RoleDR).Status.AtProvider; deref(dr.Arn) != "" && deref(dr.ReplicateSourceDB) == "" {
 		st.Writer, st.PromotedOutOfBand = RoleDR, true
 	}
 	return st

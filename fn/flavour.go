@@ -86,8 +86,8 @@ var schemeBuilders = []func(*runtime.Scheme) error{ //nolint:gochecknoglobals //
 	snsv1beta1.AddToScheme,
 }
 
-// RegisterScheme adds the provider-aws kinds the function composes to composed.Scheme.
-func RegisterScheme() error {
+// registerScheme adds the provider-aws kinds the function composes to composed.Scheme.
+func registerScheme() error {
 	for _, add := range schemeBuilders {
 		if err := add(composed.Scheme); err != nil {
 			return err

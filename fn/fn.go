@@ -4,9 +4,7 @@ package fn
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"strings"
 	"time"
 
@@ -14,7 +12,11 @@ import (
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/request"
+	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/resource/composed"
 	"github.com/crossplane/function-sdk-go/response"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Condition types the function sets on the XR and its claim.
@@ -38,25 +40,33 @@ const LabelClaimName = "crossplane.io/claim-name"
 type Function struct {
 	fnv1.UnimplementedFunctionRunnerServiceServer
 
-	log logging.Logger
-	ttl time.Duration
+	log                     logging.Logger
+	readyTTL, convergingTTL time.Duration
 }
 
 // An Option configures the function.
 type Option func(*Function)
 
-// WithTTL sets the TTL of every response: with realtime compositions Crossplane reconciles a
-// converged XR again after it. The default is the SDK's, one minute.
-func WithTTL(d time.Duration) Option {
-	return func(f *Function) { f.ttl = d }
+// WithTTLs sets the TTL of a response once the whole graph is Ready and nothing is withheld, and
+// while anything is not. With realtime compositions Crossplane reconciles the XR again after the
+// TTL; a composed resource's change triggers a reconcile at once whatever the TTL. The defaults
+// are DefaultReadyTTL and DefaultConvergingTTL.
+func WithTTLs(ready, converging time.Duration) Option {
+	return func(f *Function) { f.readyTTL, f.convergingTTL = ready, converging }
 }
+
+// Default TTLs.
+const (
+	DefaultReadyTTL      = 10 * time.Minute
+	DefaultConvergingTTL = 30 * time.Second
+)
 
 // NewFunction returns the function, with the provider-aws kinds it composes registered.
 func NewFunction(log logging.Logger, o ...Option) (*Function, error) {
-	if err := RegisterScheme(); err != nil {
+	if err := registerScheme(); err != nil {
 		return nil, errors.Wrap(err, "cannot register provider-aws kinds")
 	}
-	f := &Function{log: log, ttl: response.DefaultTTL}
+	f := &Function{log: log, readyTTL: DefaultReadyTTL, convergingTTL: DefaultConvergingTTL}
 	for _, fn := range o {
 		fn(f)
 	}
@@ -65,7 +75,7 @@ func NewFunction(log logging.Logger, o ...Option) (*Function, error) {
 
 // RunFunction runs the function.
 func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
-	rsp := response.To(req, f.ttl)
+	rsp := response.To(req, f.convergingTTL)
 
 	in, err := ParseInput(req)
 	if err != nil {
@@ -94,7 +104,11 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		response.Fatal(rsp, errors.Wrap(err, "cannot plan the XR"))
 		return rsp, nil
 	}
-	o := ObservedFrom(req)
+	o, err := ObservedFrom(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "cannot get the observed composed resources"))
+		return rsp, nil
+	}
 	if errs := RefuseReplacement(plan, o); len(errs) > 0 {
 		response.Fatal(rsp, errors.Wrap(errs.ToAggregate(), "refusing a change that would replace a database or its network"))
 		return rsp, nil
@@ -107,18 +121,22 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 
-	// What earlier steps of the pipeline desired stays, unless we desire the same name. The
-	// response gets its own State: the request's is not ours to change.
-	desired := make(map[string]*fnv1.Resource, len(req.GetDesired().GetResources())+len(d.Order))
-	maps.Copy(desired, req.GetDesired().GetResources())
-	rsp.Desired = &fnv1.State{Composite: req.GetDesired().GetComposite(), Resources: desired}
+	// What earlier steps of the pipeline desired stays, unless we desire the same name.
+	desired, err := request.GetDesiredComposedResources(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "cannot get the desired composed resources"))
+		return rsp, nil
+	}
 	for _, name := range d.Order {
-		s, err := ToStruct(d.Resources[name])
+		cd, err := composed.From(d.Resources[name])
 		if err != nil {
 			response.Fatal(rsp, errors.Wrapf(err, "cannot convert composed resource %q", name))
 			return rsp, nil
 		}
-		desired[string(name)] = &fnv1.Resource{Resource: s, Ready: Readiness(o, name)}
+		// Nothing of a status is desired; composed.From gives status.observedGeneration: 0 (an
+		// int the JSON encoder does not omit).
+		delete(cd.Object, "status")
+		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: readiness(o, name)}
 	}
 	if st.PromotedOutOfBand {
 		if kept := KeepObserved(o, desired, true); len(kept) > 0 {
@@ -127,23 +145,36 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	} else if kept := KeepObserved(o, desired, false); len(kept) > 0 {
 		response.Warning(rsp, errors.Errorf("kept observed stateful resources the spec no longer asks for, so that no data is deleted: %v", kept)).TargetCompositeAndClaim()
 	}
+	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {
+		response.Fatal(rsp, errors.Wrap(err, "cannot set the desired composed resources"))
+		return rsp, nil
+	}
 
 	dxr, err := request.GetDesiredCompositeResource(req)
 	if err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot get the desired composite resource"))
 		return rsp, nil
 	}
+	allReady := AllReady(o, d)
 	status := BuildStatus(plan, o, st, d)
-	sm, err := toMap(status)
+	sm, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&status)
 	if err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot encode the XR's status"))
 		return rsp, nil
 	}
 	dxr.Resource.Object["status"] = sm
 	dxr.ConnectionDetails = ConnectionDetails(plan, o, st)
+	if len(d.Waiting) > 0 && composedReady(o, d) {
+		// Ready means DR is armed: not while anything is withheld, even when all that is desired
+		// is Ready. (While some are not, Crossplane says which.)
+		dxr.Ready = resource.ReadyFalse
+	}
 	if err := response.SetDesiredCompositeResource(rsp, dxr); err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot set the desired composite resource"))
 		return rsp, nil
+	}
+	if allReady {
+		rsp.Meta.Ttl = durationpb.New(f.readyTTL)
 	}
 
 	if st.PromotedOutOfBand {
@@ -183,17 +214,5 @@ func Build(p *Plan, o Observed, st FailoverState) (*Desired, error) {
 	if err := BuildLambdas(p, o, st, d); err != nil {
 		return nil, err
 	}
-	return d, nil
-}
-
-func toMap(v any) (map[string]any, error) {
-	j, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{}
-	if err := json.Unmarshal(j, &out); err != nil {
-		return nil, fmt.Errorf("cannot decode %s: %w", j, err)
-	}
-	return out, nil
+	return d, d.Err()
 }

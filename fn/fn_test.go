@@ -4,19 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"google.golang.org/protobuf/testing/protocmp"
-	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
-	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/pgdr/function-postgres-dr/internal/standin"
 )
@@ -304,14 +302,6 @@ func TestRunFunctionStaging(t *testing.T) {
 	}
 }
 
-func TestRunFunctionResponseMeta(t *testing.T) {
-	rsp := runFn(t, newRequest(testInput, testXR(testSpec), nil))
-	want := &fnv1.ResponseMeta{Tag: "t", Ttl: durationpb.New(response.DefaultTTL)}
-	if diff := cmp.Diff(want, rsp.GetMeta(), protocmp.Transform()); diff != "" {
-		t.Errorf("meta: -want, +got:\n%s", diff)
-	}
-}
-
 func get(m map[string]any, path string) any {
 	var cur any = m
 	for _, p := range strings.Split(path, ".") {
@@ -325,13 +315,39 @@ func get(m map[string]any, path string) any {
 }
 
 func TestRunFunctionTTL(t *testing.T) {
+	ready := converge(t, testInput, testXR(testSpec), 0)
+	waiting := converge(t, testInput, testXR(testSpec), 1)
 	cases := map[string]struct {
-		reason string
-		opts   []Option
-		want   time.Duration
+		reason   string
+		opts     []Option
+		observed map[string]string
+		want     time.Duration
 	}{
-		"Default": {"Without an option the TTL is the SDK's default.", nil, response.DefaultTTL},
-		"WithTTL": {"WithTTL sets the TTL of every response.", []Option{WithTTL(5 * time.Second)}, 5 * time.Second},
+		"FirstPass": {
+			reason: "Nothing observed: the converging TTL, the default.",
+			want:   DefaultConvergingTTL,
+		},
+		"Staged": {
+			reason:   "After one pass resources are withheld: still the converging TTL.",
+			observed: waiting,
+			want:     DefaultConvergingTTL,
+		},
+		"Ready": {
+			reason:   "The whole graph Ready and nothing withheld: the ready TTL, the default.",
+			observed: ready,
+			want:     DefaultReadyTTL,
+		},
+		"ReadyOption": {
+			reason:   "WithTTLs sets the ready TTL.",
+			opts:     []Option{WithTTLs(time.Hour, 5*time.Second)},
+			observed: ready,
+			want:     time.Hour,
+		},
+		"ConvergingOption": {
+			reason: "WithTTLs sets the converging TTL.",
+			opts:   []Option{WithTTLs(time.Hour, 5*time.Second)},
+			want:   5 * time.Second,
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -339,12 +355,70 @@ func TestRunFunctionTTL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rsp, err := f.RunFunction(context.Background(), newRequest(testInput, testXR(testSpec), nil))
+			rsp, err := f.RunFunction(context.Background(), newRequest(testInput, testXR(testSpec), tc.observed))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, rsp.GetMeta().GetTtl().AsDuration()); diff != "" {
 				t.Errorf("\n%s\nTTL: -want, +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff("t", rsp.GetMeta().GetTag()); diff != "" {
+				t.Errorf("\n%s\ntag: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestRunFunctionCompositeReady checks that the XR is not Ready while anything is withheld, even
+// when everything desired is Ready: Ready means the DR path is armed.
+func TestRunFunctionCompositeReady(t *testing.T) {
+	ready := converge(t, testInput, testXR(testSpec), 0)
+	// The zone is Ready but does not report its id: the failover Lambda and the records wait.
+	noZoneID := maps.Clone(ready)
+	zone := map[string]any{}
+	if err := json.Unmarshal([]byte(noZoneID[string(ZoneName())]), &zone); err != nil {
+		t.Fatal(err)
+	}
+	delete(zone["status"].(map[string]any)["atProvider"].(map[string]any), "zoneId")
+	noZoneID[string(ZoneName())] = mustJSON(zone)
+	// Only what is desired on this pass is observed: the withheld resources are not.
+	rsp := runFn(t, newRequest(testInput, testXR(testSpec), noZoneID))
+	desired := rsp.GetDesired().GetResources()
+	for name := range noZoneID {
+		if _, ok := desired[name]; !ok {
+			delete(noZoneID, name)
+		}
+	}
+
+	cases := map[string]struct {
+		reason   string
+		observed map[string]string
+		want     fnv1.Ready
+	}{
+		"Converged": {
+			reason:   "Everything Ready and nothing withheld: the function leaves the XR's readiness to Crossplane.",
+			observed: ready,
+			want:     fnv1.Ready_READY_UNSPECIFIED,
+		},
+		"WithheldAllReady": {
+			reason:   "Everything desired is Ready but the zone's id is not observed, so resources are withheld: the XR is not Ready.",
+			observed: noZoneID,
+			want:     fnv1.Ready_READY_FALSE,
+		},
+		"FirstPass": {
+			reason: "Resources not Ready: Crossplane says which, the function does not override it.",
+			want:   fnv1.Ready_READY_UNSPECIFIED,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rsp := runFn(t, newRequest(testInput, testXR(testSpec), tc.observed))
+			if diff := cmp.Diff(tc.want, rsp.GetDesired().GetComposite().GetReady()); diff != "" {
+				t.Errorf("\n%s\ndesired composite's readiness: -want, +got:\n%s", tc.reason, diff)
+			}
+			waiting := get(rsp.GetDesired().GetComposite().GetResource().AsMap(), "status.waitingFor")
+			if withheld := waiting != nil; withheld != (name != "Converged") {
+				t.Errorf("\n%s\nstatus.waitingFor = %v", tc.reason, waiting)
 			}
 		})
 	}

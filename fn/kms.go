@@ -16,7 +16,12 @@ const KeyDeletionWindowDays = 30
 func KeyName(r Role) resource.Name { return ResourceName(r, "kms-key") }
 
 // KeyARN returns the observed ARN of a region's key, or "".
-func KeyARN(o Observed, r Role) string { return o.AtProvider(KeyName(r), "arn") }
+func KeyARN(o Observed, r Role) string {
+	if r == RoleDR {
+		return deref(observedAs[kmsv1beta1.ReplicaKey](o, KeyName(r)).Status.AtProvider.Arn)
+	}
+	return deref(observedAs[kmsv1beta1.Key](o, KeyName(r)).Status.AtProvider.Arn)
+}
 
 // keyUsers are the AWS services of the account that encrypt with the keys.
 func keyUsers(region string) []string {

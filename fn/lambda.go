@@ -386,8 +386,8 @@ func addTrigger(p *Plan, o Observed, d *Desired, function, purpose string, fnDes
 		return // The function's own wait says what it needs.
 	}
 	var missing needs
-	fnARN := missing.get(o.AtProvider(LambdaName(function), "arn"), fmt.Sprintf("the %s Lambda's ARN (%s)", function, LambdaName(function)))
-	ruleARN := missing.get(o.AtProvider(ruleName, "arn"), fmt.Sprintf("the rule's ARN (%s)", ruleName))
+	fnARN := missing.get(deref(observedAs[lambdav1beta2.Function](o, LambdaName(function)).Status.AtProvider.Arn), fmt.Sprintf("the %s Lambda's ARN (%s)", function, LambdaName(function)))
+	ruleARN := missing.get(deref(observedAs[cloudwatcheventsv1beta1.Rule](o, ruleName).Status.AtProvider.Arn), fmt.Sprintf("the rule's ARN (%s)", ruleName))
 	if len(missing) > 0 {
 		d.Wait(fmt.Sprintf("%s, for the rule's target and invoke permission", joinAnd(missing)))
 		return

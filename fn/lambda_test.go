@@ -2,7 +2,6 @@ package fn
 
 import (
 	"encoding/json"
-	"google.golang.org/protobuf/types/known/structpb"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	iamv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/iam/v1beta1"
 	lambdav1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/lambda/v1beta1"
 	lambdav1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/lambda/v1beta2"
+	route53v1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/route53/v1beta1"
 
 	inputv1alpha1 "github.com/pgdr/function-postgres-dr/input/v1alpha1"
 	"github.com/pgdr/function-postgres-dr/lambda/contract"
@@ -237,7 +237,7 @@ func TestLambdaFunctions(t *testing.T) {
 			want: fn(contract.FunctionFailover, "fo.zip", 660, ptr(float64(1)), with(map[string]string{
 				"ALARM_NAME":          AlarmAWSName(p, RoleDR, AlarmPrimaryUnhealthy),
 				"REPLICA_INSTANCE_ID": p.Names.DBInstance(RoleDR),
-				"HOSTED_ZONE_ID":      o.AtProvider(ZoneName(), "zoneId"),
+				"HOSTED_ZONE_ID":      deref(observedAs[route53v1beta1.Zone](o, ZoneName()).Status.AtProvider.ZoneID),
 				"RECORD_NAME":         "db.pgdr.internal", "RECORD_SET_IDENTIFIER": "primary", "RECORD_TTL": "30",
 				"TOPIC_ARN": TopicARN(o, RoleDR),
 			})),
@@ -339,7 +339,7 @@ func TestLambdaPolicies(t *testing.T) {
 			plan:     p,
 			function: contract.FunctionFailover,
 			want: func(o Observed) PolicyDocument {
-				return failover(o, o.AtProvider(ZoneName(), "zoneId"), "db.pgdr.internal")
+				return failover(o, deref(observedAs[route53v1beta1.Zone](o, ZoneName()).Status.AtProvider.ZoneID), "db.pgdr.internal")
 			},
 		},
 		"FailoverExistingZone": {
@@ -359,7 +359,9 @@ func TestLambdaPolicies(t *testing.T) {
 				build = func(o Observed, d *Desired) {
 					if oc, ok := o[DNSRecordName(RolePrimary)]; ok {
 						// What provider-aws reports: the name the zone's name completes.
-						oc.Resource.GetFields()["status"].GetStructValue().GetFields()["atProvider"].GetStructValue().GetFields()["fqdn"] = structpb.NewStringValue(tc.fqdn)
+						if err := oc.Resource.SetString("status.atProvider.fqdn", tc.fqdn); err != nil {
+							t.Fatal(err)
+						}
 					}
 					inner(o, d)
 				}
@@ -441,7 +443,7 @@ func TestLambdaTriggers(t *testing.T) {
 			}
 			wantTarget := cloudwatcheventsv1beta2.TargetParameters{
 				Region: ptr("us-east-2"), RuleSelector: selectorOf(lambdaPart(tr.function, tr.purpose)), TargetID: ptr(tr.function),
-				Arn: ptr(o.AtProvider(LambdaName(tr.function), "arn")),
+				Arn: ptr(deref(observedAs[lambdav1beta2.Function](o, LambdaName(tr.function)).Status.AtProvider.Arn)),
 			}
 			if diff := cmp.Diff(wantTarget, tg.Spec.ForProvider); diff != "" {
 				t.Errorf("target: -want, +got:\n%s", diff)
@@ -453,7 +455,7 @@ func TestLambdaTriggers(t *testing.T) {
 			wantPerm := lambdav1beta1.PermissionParameters{
 				Region: ptr("us-east-2"), FunctionNameSelector: selectorOf(LambdaName(tr.function)), StatementID: ptr("events-" + tr.purpose),
 				Action: ptr("lambda:InvokeFunction"), Principal: ptr("events.amazonaws.com"),
-				SourceArn: ptr(o.AtProvider(lambdaPart(tr.function, tr.purpose), "arn")),
+				SourceArn: ptr(deref(observedAs[cloudwatcheventsv1beta1.Rule](o, lambdaPart(tr.function, tr.purpose)).Status.AtProvider.Arn)),
 			}
 			if diff := cmp.Diff(wantPerm, pm.Spec.ForProvider); diff != "" {
 				t.Errorf("invoke permission, limited to the rule: -want, +got:\n%s", diff)

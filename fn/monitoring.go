@@ -68,14 +68,20 @@ const (
 func TopicName(r Role) resource.Name { return ResourceName(r, "sns-topic") }
 
 // TopicARN returns the observed ARN of a region's alarm topic, or "".
-func TopicARN(o Observed, r Role) string { return o.AtProvider(TopicName(r), "arn") }
+func TopicARN(o Observed, r Role) string {
+	return deref(observedAs[snsv1beta1.Topic](o, TopicName(r)).Status.AtProvider.Arn)
+}
 
 // AlarmName is the resource name of a region's metric or composite alarm.
 func AlarmName(r Role, purpose string) resource.Name { return ResourceName(r, "alarm", purpose) }
 
-// AlarmARN returns the observed ARN of a region's alarm, or "".
+// AlarmARN returns the observed ARN of a region's metric or composite alarm, or "".
 func AlarmARN(o Observed, r Role, purpose string) string {
-	return o.AtProvider(AlarmName(r, purpose), "arn")
+	name := AlarmName(r, purpose)
+	if o.GroupKind(name).Kind == cloudwatchv1beta2.CompositeAlarm_Kind {
+		return deref(observedAs[cloudwatchv1beta2.CompositeAlarm](o, name).Status.AtProvider.Arn)
+	}
+	return deref(observedAs[cloudwatchv1beta2.MetricAlarm](o, name).Status.AtProvider.Arn)
 }
 
 // AlarmAWSName is the CloudWatch name of a region's alarm. Alarms are named, not generated,

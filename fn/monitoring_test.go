@@ -62,9 +62,9 @@ func testPlan(t *testing.T, spec string, mutate ...func(*inputv1alpha1.Input)) *
 
 // observedAs returns what the provider would report for a desired managed resource: ready, with
 // status.atProvider filled in by the stand-in, and any extra atProvider fields.
-func observedAs(t *testing.T, name resource.Name, mr Managed, extra map[string]any) ObservedResource {
+func observedFixture(t *testing.T, name resource.Name, mr Managed, extra map[string]any) resource.ObservedComposed {
 	t.Helper()
-	if err := RegisterScheme(); err != nil {
+	if err := registerScheme(); err != nil {
 		t.Fatal(err)
 	}
 	cd, err := composed.From(mr)
@@ -96,23 +96,23 @@ func dataLayer(t *testing.T, p *Plan, promoted bool) Observed {
 	t.Helper()
 	d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
 	BuildKMS(p, Observed{}, d)
-	o := Observed{KeyName(RolePrimary): observedAs(t, KeyName(RolePrimary), d.Resources[KeyName(RolePrimary)], nil)}
+	o := Observed{KeyName(RolePrimary): observedFixture(t, KeyName(RolePrimary), d.Resources[KeyName(RolePrimary)], nil)}
 	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
 	BuildKMS(p, o, d)
-	o[KeyName(RoleDR)] = observedAs(t, KeyName(RoleDR), d.Resources[KeyName(RoleDR)], nil)
+	o[KeyName(RoleDR)] = observedFixture(t, KeyName(RoleDR), d.Resources[KeyName(RoleDR)], nil)
 	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
 	BuildDatabase(p, o, FailoverState{Writer: RolePrimary}, d)
-	o[DBInstanceName(RolePrimary)] = observedAs(t, DBInstanceName(RolePrimary), d.Resources[DBInstanceName(RolePrimary)], nil)
+	o[DBInstanceName(RolePrimary)] = observedFixture(t, DBInstanceName(RolePrimary), d.Resources[DBInstanceName(RolePrimary)], nil)
 	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
 	BuildDatabase(p, o, FailoverState{Writer: RolePrimary}, d)
 	var extra map[string]any
 	if promoted {
 		extra = map[string]any{"replicateSourceDb": nil}
 	}
-	o[DBInstanceName(RoleDR)] = observedAs(t, DBInstanceName(RoleDR), d.Resources[DBInstanceName(RoleDR)], extra)
+	o[DBInstanceName(RoleDR)] = observedFixture(t, DBInstanceName(RoleDR), d.Resources[DBInstanceName(RoleDR)], extra)
 	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
 	BuildSecret(p, o, d)
-	o[MasterSecretName()] = observedAs(t, MasterSecretName(), d.Resources[MasterSecretName()], nil)
+	o[MasterSecretName()] = observedFixture(t, MasterSecretName(), d.Resources[MasterSecretName()], nil)
 	if DBSecretARN(o) == "" || DBEndpoint(o, RoleDR) == "" || KeyARN(o, RoleDR) == "" {
 		t.Fatalf("the data layer stand-in reports no secret ARN, replica endpoint or DR key ARN: %v", o)
 	}
@@ -135,7 +135,7 @@ func settle(t *testing.T, p *Plan, o Observed, build func(o Observed, d *Desired
 			if !cur.Exists(name) {
 				added = true
 			}
-			cur[name] = observedAs(t, name, d.Resources[name], nil)
+			cur[name] = observedFixture(t, name, d.Resources[name], nil)
 		}
 		if !added {
 			return d, cur

@@ -25,6 +25,16 @@ var endpointServices = []string{"secretsmanager", "logs", "sns", "monitoring"} /
 // VPCName is the VPC's resource name.
 func VPCName(r Role) resource.Name { return ResourceName(r, "vpc") }
 
+// VPCID returns the observed id of a role's VPC, or "".
+func VPCID(o Observed, r Role) string {
+	return deref(observedAs[ec2v1beta1.VPC](o, VPCName(r)).Status.AtProvider.ID)
+}
+
+// SubnetID returns the observed id of a subnet, or "".
+func SubnetID(o Observed, name resource.Name) string {
+	return deref(observedAs[ec2v1beta1.Subnet](o, name).Status.AtProvider.ID)
+}
+
 // SubnetName is the resource name of a tier's subnet in an AZ.
 func SubnetName(r Role, t Tier, az string) resource.Name {
 	return ResourceName(r, "subnet", string(t), AZLetter(az))
@@ -280,7 +290,7 @@ func buildEndpoints(p *Plan, rp RegionPlan, d *Desired) {
 // observed status, so each waits until its value is observed.
 func buildPeering(p *Plan, o Observed, d *Desired) {
 	pr, dr := p.Regions[RolePrimary], p.Regions[RoleDR]
-	drVPCID := o.AtProvider(VPCName(RoleDR), "id")
+	drVPCID := VPCID(o, RoleDR)
 	if drVPCID == "" {
 		d.Wait(fmt.Sprintf("the DR VPC's id (%s), to request the VPC peering", VPCName(RoleDR)))
 		return
@@ -305,7 +315,7 @@ func buildPeering(p *Plan, o Observed, d *Desired) {
 		})
 	}
 
-	pcxID := o.AtProvider(PeeringName(), "id")
+	pcxID := deref(observedAs[ec2v1beta2.VPCPeeringConnection](o, PeeringName()).Status.AtProvider.ID)
 	if pcxID == "" {
 		d.Wait(fmt.Sprintf("the VPC peering connection's id (%s), to accept it in %s", PeeringName(), dr.Region))
 		return

@@ -1,23 +1,24 @@
 package fn
 
 import (
-	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 )
 
-// Readiness is a desired resource's readiness: ready once it is observed with Ready=True.
-func Readiness(o Observed, name resource.Name) fnv1.Ready {
+// readiness is a desired resource's readiness: ready once it is observed with Ready=True.
+func readiness(o Observed, name resource.Name) resource.Ready {
 	if o.Ready(name) {
-		return fnv1.Ready_READY_TRUE
+		return resource.ReadyTrue
 	}
-	return fnv1.Ready_READY_FALSE
+	return resource.ReadyFalse
 }
 
 // AllReady reports whether every desired resource is ready and nothing is withheld.
 func AllReady(o Observed, d *Desired) bool {
-	if len(d.Waiting) > 0 {
-		return false
-	}
+	return len(d.Waiting) == 0 && composedReady(o, d)
+}
+
+// composedReady reports whether every desired resource is ready.
+func composedReady(o Observed, d *Desired) bool {
 	for _, name := range d.Order {
 		if !o.Ready(name) {
 			return false

@@ -19,12 +19,12 @@ func MasterSecretName() resource.Name { return ResourceName(RolePrimary, "db-mas
 // DBSecretARN returns the ARN of the master password secret's replica in the DR region, where the
 // Lambdas read it (it stays readable when the primary region is gone), or "".
 func DBSecretARN(o Observed) string {
-	arn := o.AtProvider(MasterSecretName(), "arn")
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 {
+	s := observedAs[secretsmanagerv1beta1.Secret](o, MasterSecretName())
+	parts := strings.SplitN(deref(s.Status.AtProvider.Arn), ":", 6)
+	if len(parts) != 6 || len(s.Spec.ForProvider.Replica) == 0 {
 		return ""
 	}
-	region := o.String(MasterSecretName(), "spec.forProvider.replica[0].region")
+	region := deref(s.Spec.ForProvider.Replica[0].Region)
 	if region == "" {
 		return ""
 	}

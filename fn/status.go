@@ -56,7 +56,7 @@ func regionStatus(p *Plan, o Observed, role Role) v1alpha1.RegionStatus {
 	rp := p.Regions[role]
 	rs := v1alpha1.RegionStatus{
 		Region:      rp.Region,
-		VPCID:       o.AtProvider(VPCName(role), "id"),
+		VPCID:       VPCID(o, role),
 		Endpoint:    DBEndpoint(o, role),
 		InstanceARN: DBInstanceARN(o, role),
 		TopicARN:    TopicARN(o, role),
@@ -67,7 +67,7 @@ func regionStatus(p *Plan, o Observed, role Role) v1alpha1.RegionStatus {
 	for _, tier := range Tiers {
 		var ids []string
 		for _, az := range rp.AZs {
-			if id := o.AtProvider(SubnetName(role, tier, az), "id"); id != "" {
+			if id := SubnetID(o, SubnetName(role, tier, az)); id != "" {
 				ids = append(ids, id)
 			}
 		}

@@ -158,7 +158,8 @@ func buildBucket(p *Plan, o Observed, d *Desired, role Role) {
 // refuses a replication configuration on a bucket, or to a bucket, without it.
 func versioned(o Observed, role Role) bool {
 	v := bucketPart(role, "versioning")
-	return o.Ready(v) && o.AtProvider(v, "versioningConfiguration.status") == "Enabled"
+	vc := observedAs[s3v1beta2.BucketVersioning](o, v).Status.AtProvider.VersioningConfiguration
+	return o.Ready(v) && vc != nil && deref(vc.Status) == "Enabled"
 }
 
 func buildBucketReplication(p *Plan, o Observed, d *Desired) {

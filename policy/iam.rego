@@ -1,7 +1,6 @@
 package pgdr.security
 
-# The allow-list. The only wildcards a policy document may hold, each because AWS requires it (the
-# same list as fn/securitypolicy_test.go):
+# The allow-list. The only wildcards a policy document may hold, each because AWS requires it:
 #
 #   - Resource "*" in a KMS key policy (kms Key and ReplicaKey spec.forProvider.policy): there it
 #     means "this key"; a key policy cannot name its key any other way.

@@ -1,7 +1,7 @@
 //go:build tools
 
 // Package tools pins function-go-templating, which make bench runs beside the function under the
-// same load to compare CPU per request (issue 7).
+// same load to compare CPU per request.
 package tools
 
 import (
