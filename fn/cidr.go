@@ -5,18 +5,18 @@ import (
 	"net/netip"
 )
 
-// Tier is a layer of subnets with one subnet per availability zone.
-type Tier string
+// subnetTier is a layer of subnets with one subnet per availability zone.
+type subnetTier string
 
 // Subnet tiers.
 const (
-	TierPublic   Tier = "public"
-	TierDatabase Tier = "database"
-	TierLambda   Tier = "lambda"
+	tierPublic   subnetTier = "public"
+	tierDatabase subnetTier = "database"
+	tierLambda   subnetTier = "lambda"
 )
 
-// Tiers in the order their subnets are carved out of the VPC.
-var Tiers = []Tier{TierPublic, TierDatabase, TierLambda} //nolint:gochecknoglobals // A constant list.
+// tiers in the order their subnets are carved out of the VPC.
+var tiers = []subnetTier{tierPublic, tierDatabase, tierLambda} //nolint:gochecknoglobals // A constant list.
 
 // tierStride is how many subnet slots each tier reserves: one per AZ up to the most AZs any
 // region has, so that changing the AZ count never moves an existing subnet.
@@ -25,47 +25,47 @@ const tierStride = 8
 // maxAZs is the most availability zones a network may span.
 const maxAZs = 6
 
-// NetworkPlan is the address plan of one region's VPC.
-type NetworkPlan struct {
+// networkPlan is the address plan of one region's VPC.
+type networkPlan struct {
 	VPC     netip.Prefix
-	Subnets map[Tier][]netip.Prefix // per tier, one per AZ in AZ order
+	Subnets map[subnetTier][]netip.Prefix // per tier, one per AZ in AZ order
 }
 
-// PlanCIDRs computes every subnet of a VPC: tier t in AZ a gets slot t*tierStride+a of the VPC
+// planCIDRs computes every subnet of a VPC: tier t in AZ a gets slot t*tierStride+a of the VPC
 // split into subnets of the given prefix length. It is the one place CIDRs are computed.
-func PlanCIDRs(vpc string, subnetPrefix, azCount int) (NetworkPlan, error) {
+func planCIDRs(vpc string, subnetPrefix, azCount int) (networkPlan, error) {
 	p, err := netip.ParsePrefix(vpc)
 	if err != nil {
-		return NetworkPlan{}, fmt.Errorf("cannot parse %q as an IPv4 CIDR such as 10.0.0.0/16", vpc)
+		return networkPlan{}, fmt.Errorf("cannot parse %q as an IPv4 CIDR such as 10.0.0.0/16", vpc)
 	}
 	if !p.Addr().Is4() {
-		return NetworkPlan{}, fmt.Errorf("%q is not an IPv4 CIDR: use one such as 10.0.0.0/16", vpc)
+		return networkPlan{}, fmt.Errorf("%q is not an IPv4 CIDR: use one such as 10.0.0.0/16", vpc)
 	}
 	if p.Masked() != p {
-		return NetworkPlan{}, fmt.Errorf("%q has host bits set: use %s", vpc, p.Masked())
+		return networkPlan{}, fmt.Errorf("%q has host bits set: use %s", vpc, p.Masked())
 	}
 	if p.Bits() < 16 || p.Bits() > 28 {
-		return NetworkPlan{}, fmt.Errorf("%q has prefix /%d: AWS VPCs take /16 to /28 (e.g. 10.0.0.0/16)", vpc, p.Bits())
+		return networkPlan{}, fmt.Errorf("%q has prefix /%d: AWS VPCs take /16 to /28 (e.g. 10.0.0.0/16)", vpc, p.Bits())
 	}
 	if subnetPrefix < 16 || subnetPrefix > 28 {
-		return NetworkPlan{}, fmt.Errorf("subnet prefix /%d is out of range: AWS subnets take /16 to /28", subnetPrefix)
+		return networkPlan{}, fmt.Errorf("subnet prefix /%d is out of range: AWS subnets take /16 to /28", subnetPrefix)
 	}
 	if subnetPrefix <= p.Bits() {
-		return NetworkPlan{}, fmt.Errorf("subnet prefix /%d is not longer than the VPC's /%d: use a subnet prefix of at least /%d", subnetPrefix, p.Bits(), p.Bits()+5)
+		return networkPlan{}, fmt.Errorf("subnet prefix /%d is not longer than the VPC's /%d: use a subnet prefix of at least /%d", subnetPrefix, p.Bits(), p.Bits()+5)
 	}
 	if azCount < 1 || azCount > maxAZs {
-		return NetworkPlan{}, fmt.Errorf("%d availability zones is out of range: use 1 to %d", azCount, maxAZs)
+		return networkPlan{}, fmt.Errorf("%d availability zones is out of range: use 1 to %d", azCount, maxAZs)
 	}
 	slots := uint64(1) << uint(subnetPrefix-p.Bits())
-	need := uint64((len(Tiers)-1)*tierStride + azCount)
+	need := uint64((len(tiers)-1)*tierStride + azCount)
 	if need > slots {
-		return NetworkPlan{}, fmt.Errorf("%d subnets of /%d do not fit in %s, which holds %d: use a larger VPC or a longer subnet prefix (e.g. /%d)",
+		return networkPlan{}, fmt.Errorf("%d subnets of /%d do not fit in %s, which holds %d: use a larger VPC or a longer subnet prefix (e.g. /%d)",
 			need, subnetPrefix, vpc, slots, minPrefixFor(p.Bits(), need))
 	}
-	plan := NetworkPlan{VPC: p, Subnets: make(map[Tier][]netip.Prefix, len(Tiers))}
+	plan := networkPlan{VPC: p, Subnets: make(map[subnetTier][]netip.Prefix, len(tiers))}
 	base := ipv4ToUint(p.Addr())
 	size := uint32(1) << uint(32-subnetPrefix)
-	for t, tier := range Tiers {
+	for t, tier := range tiers {
 		for a := range azCount {
 			slot := uint32(t*tierStride + a)
 			plan.Subnets[tier] = append(plan.Subnets[tier], netip.PrefixFrom(uintToIPv4(base+slot*size), subnetPrefix))

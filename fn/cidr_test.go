@@ -16,7 +16,7 @@ func TestPlanCIDRs(t *testing.T) {
 		azCount      int
 	}
 	type want struct {
-		subnets map[Tier][]string
+		subnets map[subnetTier][]string
 		err     string
 	}
 	cases := map[string]struct {
@@ -27,19 +27,19 @@ func TestPlanCIDRs(t *testing.T) {
 		"Default": {
 			reason: "A /16 split into /24s puts each tier in its own block of eight slots.",
 			args:   args{vpc: "10.0.0.0/16", subnetPrefix: 24, azCount: 3},
-			want: want{subnets: map[Tier][]string{
-				TierPublic:   {"10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"},
-				TierDatabase: {"10.0.8.0/24", "10.0.9.0/24", "10.0.10.0/24"},
-				TierLambda:   {"10.0.16.0/24", "10.0.17.0/24", "10.0.18.0/24"},
+			want: want{subnets: map[subnetTier][]string{
+				tierPublic:   {"10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"},
+				tierDatabase: {"10.0.8.0/24", "10.0.9.0/24", "10.0.10.0/24"},
+				tierLambda:   {"10.0.16.0/24", "10.0.17.0/24", "10.0.18.0/24"},
 			}},
 		},
 		"SmallVPC": {
 			reason: "A /22 split into /27s still fits three tiers of two AZs.",
 			args:   args{vpc: "192.168.4.0/22", subnetPrefix: 27, azCount: 2},
-			want: want{subnets: map[Tier][]string{
-				TierPublic:   {"192.168.4.0/27", "192.168.4.32/27"},
-				TierDatabase: {"192.168.5.0/27", "192.168.5.32/27"},
-				TierLambda:   {"192.168.6.0/27", "192.168.6.32/27"},
+			want: want{subnets: map[subnetTier][]string{
+				tierPublic:   {"192.168.4.0/27", "192.168.4.32/27"},
+				tierDatabase: {"192.168.5.0/27", "192.168.5.32/27"},
+				tierLambda:   {"192.168.6.0/27", "192.168.6.32/27"},
 			}},
 		},
 		"DoesNotFit": {
@@ -85,7 +85,7 @@ func TestPlanCIDRs(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := PlanCIDRs(tc.args.vpc, tc.args.subnetPrefix, tc.args.azCount)
+			got, err := planCIDRs(tc.args.vpc, tc.args.subnetPrefix, tc.args.azCount)
 			if tc.want.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.want.err) {
 					t.Fatalf("\n%s\nPlanCIDRs(...): want error containing %q, got %v", tc.reason, tc.want.err, err)
@@ -95,7 +95,7 @@ func TestPlanCIDRs(t *testing.T) {
 			if err != nil {
 				t.Fatalf("\n%s\nPlanCIDRs(...): %v", tc.reason, err)
 			}
-			gotS := map[Tier][]string{}
+			gotS := map[subnetTier][]string{}
 			for tier, ps := range got.Subnets {
 				for _, p := range ps {
 					gotS[tier] = append(gotS[tier], p.String())
@@ -115,14 +115,14 @@ func TestPlanCIDRsProperties(t *testing.T) {
 	for vpcBits := 16; vpcBits <= 28; vpcBits++ {
 		vpc := fmt.Sprintf("10.%d.0.0/%d", 0, vpcBits)
 		for sp := 16; sp <= 28; sp++ {
-			var prev NetworkPlan
+			var prev networkPlan
 			for az := 1; az <= maxAZs; az++ {
-				p, err := PlanCIDRs(vpc, sp, az)
+				p, err := planCIDRs(vpc, sp, az)
 				if err != nil {
 					continue
 				}
 				var all []netip.Prefix
-				for _, tier := range Tiers {
+				for _, tier := range tiers {
 					if len(p.Subnets[tier]) != az {
 						t.Fatalf("%s /%d %d AZs: tier %s has %d subnets", vpc, sp, az, tier, len(p.Subnets[tier]))
 					}
@@ -138,12 +138,12 @@ func TestPlanCIDRsProperties(t *testing.T) {
 						}
 					}
 				}
-				again, _ := PlanCIDRs(vpc, sp, az)
+				again, _ := planCIDRs(vpc, sp, az)
 				if diff := cmp.Diff(p, again, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 					t.Fatalf("%s /%d %d AZs: not deterministic:\n%s", vpc, sp, az, diff)
 				}
 				if prev.Subnets != nil {
-					for _, tier := range Tiers {
+					for _, tier := range tiers {
 						for i, s := range prev.Subnets[tier] {
 							if p.Subnets[tier][i] != s {
 								t.Fatalf("%s /%d: growing to %d AZs moved %s subnet %d from %s to %s", vpc, sp, az, tier, i, s, p.Subnets[tier][i])

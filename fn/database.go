@@ -37,31 +37,31 @@ var replicaManagementPolicies = xpv1.ManagementPolicies{ //nolint:gochecknogloba
 
 // DBInstanceName is the resource name of a region's database instance: the primary in the
 // primary region, the cross-region read replica in the DR region.
-func DBInstanceName(r Role) resource.Name { return ResourceName(r, "db-instance") }
+func DBInstanceName(r Role) resource.Name { return resourceName(r, "db-instance") }
 
-// DBInstanceARN returns the observed ARN of a region's database instance, or "".
-func DBInstanceARN(o Observed, r Role) string {
+// dbInstanceARN returns the observed ARN of a region's database instance, or "".
+func dbInstanceARN(o observedState, r Role) string {
 	return deref(observedInstance(o, r).Status.AtProvider.Arn)
 }
 
-// DBEndpoint returns the observed endpoint address of a region's database instance, or "".
-func DBEndpoint(o Observed, r Role) string {
+// dbEndpoint returns the observed endpoint address of a region's database instance, or "".
+func dbEndpoint(o observedState, r Role) string {
 	return deref(observedInstance(o, r).Status.AtProvider.Address)
 }
 
 // observedInstance returns a role's observed database instance, or an empty one.
-func observedInstance(o Observed, r Role) *rdsv1beta3.Instance {
+func observedInstance(o observedState, r Role) *rdsv1beta3.Instance {
 	return observedAs[rdsv1beta3.Instance](o, DBInstanceName(r))
 }
 
-// ParameterFamily is the RDS parameter group family of a PostgreSQL major version.
-func ParameterFamily(major int) string { return fmt.Sprintf("postgres%d", major) }
+// parameterFamily is the RDS parameter group family of a PostgreSQL major version.
+func parameterFamily(major int) string { return fmt.Sprintf("postgres%d", major) }
 
-// BuildDatabase adds both regions' subnet groups, parameter groups and monitoring roles, the
+// buildDatabase adds both regions' subnet groups, parameter groups and monitoring roles, the
 // Multi-AZ primary, and, once the primary's and the DR key's ARNs are observed, the encrypted
 // cross-region read replica and the replication of automated backups into the DR region.
-func BuildDatabase(p *Plan, o Observed, st FailoverState, d *Desired) {
-	for _, role := range Roles {
+func buildDatabase(p *xrPlan, o observedState, st failoverState, d *desiredState) {
+	for _, role := range roles {
 		buildDBSupport(p, d, role)
 	}
 	buildPrimary(p, o, d)
@@ -69,13 +69,13 @@ func BuildDatabase(p *Plan, o Observed, st FailoverState, d *Desired) {
 	buildBackupReplication(p, o, d)
 }
 
-func buildDBSupport(p *Plan, d *Desired, role Role) {
+func buildDBSupport(p *xrPlan, d *desiredState, role Role) {
 	region := p.Regions[role].Region
-	d.Add(ResourceName(role, "db-subnet-group"), Named(&rdsv1beta1.SubnetGroup{
+	d.Add(resourceName(role, "db-subnet-group"), named(&rdsv1beta1.SubnetGroup{
 		Spec: rdsv1beta1.SubnetGroupSpec{ForProvider: rdsv1beta1.SubnetGroupParameters{
 			Region:           &region,
 			Description:      ptr("Database subnets of " + p.Names.Base + " in " + region),
-			SubnetIDSelector: d.SelectAll(TierLabels(role, TierDatabase)),
+			SubnetIDSelector: d.SelectAll(tierLabels(role, tierDatabase)),
 			Tags:             p.Tags(role, p.Names.RDSGroup(role, "subnets")),
 		}},
 	}, p.Names.RDSGroup(role, "subnets")))
@@ -92,11 +92,11 @@ func buildDBSupport(p *Plan, d *Desired, role Role) {
 	for _, k := range slices.Sorted(maps.Keys(params)) {
 		pp = append(pp, rdsv1beta1.ParameterParameters{Name: ptr(k), Value: ptr(params[k]), ApplyMethod: ptr("pending-reboot")})
 	}
-	family := ParameterFamily(p.Spec.Postgres.MajorVersion)
+	family := parameterFamily(p.Spec.Postgres.MajorVersion)
 	// The family is part of the name: a new major version gets a new group, and the old one stays
 	// in use until the instance has moved.
 	name := p.Names.RDSGroup(role, family)
-	d.Add(ResourceName(role, "db-parameter-group"), Named(&rdsv1beta1.ParameterGroup{
+	d.Add(resourceName(role, "db-parameter-group"), named(&rdsv1beta1.ParameterGroup{
 		Spec: rdsv1beta1.ParameterGroupSpec{ForProvider: rdsv1beta1.ParameterGroupParameters{
 			Region:      &region,
 			Family:      ptr(family),
@@ -106,15 +106,15 @@ func buildDBSupport(p *Plan, d *Desired, role Role) {
 		}},
 	}, name))
 
-	mon := ResourceName(role, "db-monitoring-role")
-	d.Add(mon, Named(&iamv1beta1.Role{
+	mon := resourceName(role, "db-monitoring-role")
+	d.Add(mon, named(&iamv1beta1.Role{
 		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
 			Description:      ptr("RDS enhanced monitoring of " + p.Names.DBInstance(role)),
-			AssumeRolePolicy: AssumeRole("monitoring.rds.amazonaws.com").JSON(),
+			AssumeRolePolicy: assumeRole("monitoring.rds.amazonaws.com").JSON(),
 			Tags:             p.Tags(role, p.Names.IAM(role, "rds-monitoring")),
 		}},
 	}, p.Names.IAM(role, "rds-monitoring")))
-	d.Add(ResourceName(role, "db-monitoring-policy"), &iamv1beta1.RolePolicyAttachment{
+	d.Add(resourceName(role, "db-monitoring-policy"), &iamv1beta1.RolePolicyAttachment{
 		Spec: iamv1beta1.RolePolicyAttachmentSpec{ForProvider: iamv1beta1.RolePolicyAttachmentParameters{
 			PolicyArn:    ptr(enhancedMonitoringPolicy),
 			RoleSelector: d.Select(mon),
@@ -123,7 +123,7 @@ func buildDBSupport(p *Plan, d *Desired, role Role) {
 }
 
 // instanceCommon are the settings both instances share.
-func instanceCommon(p *Plan, d *Desired, role Role, keyARN string) rdsv1beta3.InstanceParameters {
+func instanceCommon(p *xrPlan, d *desiredState, role Role, keyARN string) rdsv1beta3.InstanceParameters {
 	pg := p.Spec.Postgres
 	region := p.Regions[role].Region
 	return rdsv1beta3.InstanceParameters{
@@ -147,14 +147,14 @@ func instanceCommon(p *Plan, d *Desired, role Role, keyARN string) rdsv1beta3.In
 		PerformanceInsightsKMSKeyID:        ptr(keyARN),
 		PerformanceInsightsRetentionPeriod: ptr(float64(performanceInsightsDays)),
 		MonitoringInterval:                 ptr(float64(monitoringIntervalSeconds)),
-		MonitoringRoleArnSelector:          d.Select(ResourceName(role, "db-monitoring-role")),
+		MonitoringRoleArnSelector:          d.Select(resourceName(role, "db-monitoring-role")),
 		IAMDatabaseAuthenticationEnabled:   ptr(true),
 		EnabledCloudwatchLogsExports:       logExports,
 		PubliclyAccessible:                 ptr(false),
-		VPCSecurityGroupIDSelector:         d.Select(SecurityGroupName(role, SGDatabase)),
-		DBSubnetGroupNameSelector:          d.Select(ResourceName(role, "db-subnet-group")),
-		ParameterGroupNameSelector:         d.Select(ResourceName(role, "db-parameter-group")),
-		Port:                               ptr(float64(PostgresPort)),
+		VPCSecurityGroupIDSelector:         d.Select(securityGroupName(role, sgDatabase)),
+		DBSubnetGroupNameSelector:          d.Select(resourceName(role, "db-subnet-group")),
+		ParameterGroupNameSelector:         d.Select(resourceName(role, "db-parameter-group")),
+		Port:                               ptr(float64(postgresPort)),
 		CACertIdentifier:                   ptr(caCertIdentifier),
 		Tags:                               p.Tags(role, p.Names.DBInstance(role)),
 	}
@@ -163,10 +163,10 @@ func instanceCommon(p *Plan, d *Desired, role Role, keyARN string) rdsv1beta3.In
 // buildPrimary adds the primary instance once its key's ARN is observed: the key encrypts the
 // storage and Performance Insights, and AWS cannot change either after the instance exists, so
 // the instance is not created with a default key meanwhile.
-func buildPrimary(p *Plan, o Observed, d *Desired) {
-	keyARN := KeyARN(o, RolePrimary)
+func buildPrimary(p *xrPlan, o observedState, d *desiredState) {
+	keyARN := keyARN(o, RolePrimary)
 	if keyARN == "" {
-		d.Wait(fmt.Sprintf("the primary KMS key's ARN (%s), to encrypt the primary database", KeyName(RolePrimary)))
+		d.Wait(fmt.Sprintf("the primary KMS key's ARN (%s), to encrypt the primary database", keyName(RolePrimary)))
 		return
 	}
 	pg := p.Spec.Postgres
@@ -192,19 +192,19 @@ func buildPrimary(p *Plan, o Observed, d *Desired) {
 // are observed: a cross-region replica names its source by ARN, and AWS refuses an unencrypted
 // cross-region replica of an encrypted source. After a failover the instance stays, without a
 // replication source: dropping it is what promotes a replica.
-func buildReplica(p *Plan, o Observed, st FailoverState, d *Desired) {
-	srcARN, keyARN := DBInstanceARN(o, RolePrimary), KeyARN(o, RoleDR)
+func buildReplica(p *xrPlan, o observedState, st failoverState, d *desiredState) {
+	srcARN, keyARN := dbInstanceARN(o, RolePrimary), keyARN(o, RoleDR)
 	if (srcARN == "" || keyARN == "") && !o.Exists(DBInstanceName(RoleDR)) {
 		if srcARN == "" {
 			d.Wait(fmt.Sprintf("the primary database's ARN (%s), to create its cross-region replica", DBInstanceName(RolePrimary)))
 		}
 		if keyARN == "" {
-			d.Wait(fmt.Sprintf("the DR KMS key's ARN (%s), to encrypt the cross-region replica", KeyName(RoleDR)))
+			d.Wait(fmt.Sprintf("the DR KMS key's ARN (%s), to encrypt the cross-region replica", keyName(RoleDR)))
 		}
 		return
 	}
 	if keyARN == "" {
-		// Observed before, its key not now: keep asking for what the instance was made with.
+		// observedState before, its key not now: keep asking for what the instance was made with.
 		keyARN = deref(observedInstance(o, RoleDR).Status.AtProvider.KMSKeyID)
 	}
 	fp := instanceCommon(p, d, RoleDR, keyARN)
@@ -222,12 +222,12 @@ func buildReplica(p *Plan, o Observed, st FailoverState, d *Desired) {
 
 // buildBackupReplication copies the primary's automated backups into the DR region, encrypted
 // with the DR key: point-in-time restore there even if the replica is lost.
-func buildBackupReplication(p *Plan, o Observed, d *Desired) {
-	srcARN, keyARN := DBInstanceARN(o, RolePrimary), KeyARN(o, RoleDR)
+func buildBackupReplication(p *xrPlan, o observedState, d *desiredState) {
+	srcARN, keyARN := dbInstanceARN(o, RolePrimary), keyARN(o, RoleDR)
 	if srcARN == "" || keyARN == "" {
 		return // buildReplica says what it waits for: the same ARNs.
 	}
-	d.Add(ResourceName(RoleDR, "db-backup-replication"), &rdsv1beta1.DBInstanceAutomatedBackupsReplication{
+	d.Add(resourceName(RoleDR, "db-backup-replication"), &rdsv1beta1.DBInstanceAutomatedBackupsReplication{
 		Spec: rdsv1beta1.DBInstanceAutomatedBackupsReplicationSpec{ForProvider: rdsv1beta1.DBInstanceAutomatedBackupsReplicationParameters{
 			Region:              ptr(p.Regions[RoleDR].Region),
 			SourceDBInstanceArn: ptr(srcARN),

@@ -28,17 +28,17 @@ var statefulKinds = map[schema.GroupKind]bool{ //nolint:gochecknoglobals // A co
 }
 
 // Stateful reports whether the named observed resource holds data.
-func (o Observed) Stateful(name resource.Name) bool {
+func (o observedState) Stateful(name resource.Name) bool {
 	return statefulKinds[o.GroupKind(name)]
 }
 
-// KeepObserved adds to desired every observed stateful resource (every observed resource, with
+// keepObserved adds to desired every observed stateful resource (every observed resource, with
 // all) that the build did not desire, as observed (its spec, labels and annotations), and returns
 // their names. For stateful resources it is the last line of defence: builders already keep what
 // they can. With all, it keeps the graph as it stands while the pair is in a state Crossplane did
 // not cause (a promotion out of band): the function turns nothing off and deletes nothing until
 // the user says what the new normal is.
-func KeepObserved(o Observed, desired map[resource.Name]*resource.DesiredComposed, all bool) []resource.Name {
+func keepObserved(o observedState, desired map[resource.Name]*resource.DesiredComposed, all bool) []resource.Name {
 	var kept []resource.Name
 	for name, oc := range o {
 		if oc.Resource == nil || (!all && !o.Stateful(name)) {
@@ -62,13 +62,13 @@ func KeepObserved(o Observed, desired map[resource.Name]*resource.DesiredCompose
 	return kept
 }
 
-// RefuseReplacement refuses a spec change that AWS can only honour by replacing an observed
+// refuseReplacement refuses a spec change that AWS can only honour by replacing an observed
 // database or its network: a region, a lower PostgreSQL major version, a VPC's CIDR or the
 // subnet layout under a database.
-func RefuseReplacement(p *Plan, o Observed) field.ErrorList {
+func refuseReplacement(p *xrPlan, o observedState) field.ErrorList {
 	var errs field.ErrorList
 	sp := field.NewPath("spec")
-	for _, role := range Roles {
+	for _, role := range roles {
 		rp := p.Regions[role]
 		regionPath := sp.Child("regions", string(role))
 		cidrPath := sp.Child("network", string(role)+"CIDR")
@@ -99,21 +99,21 @@ func RefuseReplacement(p *Plan, o Observed) field.ErrorList {
 			}
 		}
 		for _, az := range zones(rp.Region, regionAZs[rp.Region]) {
-			if !slices.Contains(rp.AZs, az) && o.Exists(SubnetName(role, TierDatabase, az)) {
+			if !slices.Contains(rp.AZs, az) && o.Exists(subnetName(role, tierDatabase, az)) {
 				errs = append(errs, field.Invalid(sp.Child("network", "azCount"), p.Spec.Network.AZCount,
 					fmt.Sprintf("the %s database subnet in %s exists: removing a zone would take a subnet away from the database; keep that zone (AZ count can grow, not shrink)", role, az)))
 				break
 			}
 		}
-		if c := deref(observedAs[ec2v1beta1.VPC](o, VPCName(role)).Spec.ForProvider.CidrBlock); c != "" && c != rp.Net.VPC.String() {
+		if c := deref(observedAs[ec2v1beta1.VPC](o, vpcName(role)).Spec.ForProvider.CidrBlock); c != "" && c != rp.Net.VPC.String() {
 			errs = append(errs, field.Invalid(cidrPath, rp.Net.VPC.String(),
 				fmt.Sprintf("the %s VPC exists with %s: AWS cannot change a VPC's CIDR, and replacing it would take the database's network away; set it back to %s", role, c, c)))
 			continue
 		}
 		for i, az := range rp.AZs {
-			s := SubnetName(role, TierDatabase, az)
+			s := subnetName(role, tierDatabase, az)
 			sub := observedAs[ec2v1beta1.Subnet](o, s).Spec.ForProvider
-			if c := deref(sub.CidrBlock); c != "" && c != rp.Net.Subnets[TierDatabase][i].String() {
+			if c := deref(sub.CidrBlock); c != "" && c != rp.Net.Subnets[tierDatabase][i].String() {
 				errs = append(errs, field.Invalid(sp.Child("network", "subnetPrefix"), p.Spec.Network.SubnetPrefix,
 					fmt.Sprintf("the %s database subnet in %s exists as %s: changing the subnet layout would replace subnets the database uses; set subnetPrefix back to %s", role, az, c, c[strings.IndexByte(c, '/')+1:])))
 				break

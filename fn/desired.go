@@ -10,32 +10,32 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 )
 
-// Managed is what the function needs of a typed provider-aws managed resource.
-type Managed interface {
+// managed is what the function needs of a typed provider-aws managed resource.
+type managed interface {
 	runtime.Object
 	metav1.Object
 	SetProviderConfigReference(r *xpv1.Reference)
 }
 
-// Desired collects the managed resources one reconcile asks for, and what it waits for.
-type Desired struct {
-	flavour        Flavour
+// desiredState collects the managed resources one reconcile asks for, and what it waits for.
+type desiredState struct {
+	flavour        flavour
 	providerConfig string
-	Resources      map[resource.Name]Managed
+	Resources      map[resource.Name]managed
 	Order          []resource.Name
 	Waiting        []string
 	err            error
 }
 
-// NewDesired returns an empty collection whose resources use the named provider config.
-func NewDesired(f Flavour, providerConfig string) *Desired {
-	return &Desired{flavour: f, providerConfig: providerConfig, Resources: map[resource.Name]Managed{}}
+// newDesired returns an empty collection whose resources use the named provider config.
+func newDesired(f flavour, providerConfig string) *desiredState {
+	return &desiredState{flavour: f, providerConfig: providerConfig, Resources: map[resource.Name]managed{}}
 }
 
 // Add asks for a managed resource under a composition-resource name, labelled so that other
 // resources of the XR can select it. A name already desired is refused: two builders asking for
 // one name would silently lose one of the two resources. Err reports the first refusal.
-func (d *Desired) Add(name resource.Name, mr Managed) {
+func (d *desiredState) Add(name resource.Name, mr managed) {
 	if _, ok := d.Resources[name]; ok {
 		if d.err == nil {
 			d.err = errors.Errorf("composed resource %q is desired twice (%T, then %T): each composition-resource name must be built once", name, d.Resources[name], mr)
@@ -46,7 +46,7 @@ func (d *Desired) Add(name resource.Name, mr Managed) {
 	if l == nil {
 		l = map[string]string{}
 	}
-	l[LabelResource] = string(name)
+	l[labelResource] = string(name)
 	mr.SetLabels(l)
 	mr.SetProviderConfigReference(d.flavour.ProviderConfigRef(d.providerConfig))
 	d.Order = append(d.Order, name)
@@ -54,27 +54,27 @@ func (d *Desired) Add(name resource.Name, mr Managed) {
 }
 
 // Err returns the first name Add refused, as an error.
-func (d *Desired) Err() error {
+func (d *desiredState) Err() error {
 	return d.err
 }
 
 // Wait records that a resource is withheld until something is observed.
-func (d *Desired) Wait(what string) {
+func (d *desiredState) Wait(what string) {
 	d.Waiting = append(d.Waiting, what)
 }
 
 // Select returns a selector of the named resource of the same XR.
-func (d *Desired) Select(name resource.Name) *xpv1.Selector {
-	return d.flavour.Selector(map[string]string{LabelResource: string(name)})
+func (d *desiredState) Select(name resource.Name) *xpv1.Selector {
+	return d.flavour.Selector(map[string]string{labelResource: string(name)})
 }
 
 // SelectAll returns a selector of every resource of the same XR that carries the labels.
-func (d *Desired) SelectAll(labels map[string]string) *xpv1.Selector {
+func (d *desiredState) SelectAll(labels map[string]string) *xpv1.Selector {
 	return d.flavour.Selector(labels)
 }
 
 // AddLabelled is Add with extra labels that SelectAll can select on.
-func (d *Desired) AddLabelled(name resource.Name, mr Managed, labels map[string]string) {
+func (d *desiredState) AddLabelled(name resource.Name, mr managed, labels map[string]string) {
 	l := mr.GetLabels()
 	if l == nil {
 		l = map[string]string{}
@@ -86,10 +86,10 @@ func (d *Desired) AddLabelled(name resource.Name, mr Managed, labels map[string]
 	d.Add(name, mr)
 }
 
-// Named sets the AWS name of a resource whose provider-aws kind takes its name from the
+// named sets the AWS name of a resource whose provider-aws kind takes its name from the
 // external-name annotation (IAM roles, buckets, RDS groups, aliases, log groups...), so that the
 // name is the one Names computed rather than the one Crossplane generates.
-func Named[T Managed](mr T, externalName string) T {
+func named[T managed](mr T, externalName string) T {
 	a := mr.GetAnnotations()
 	if a == nil {
 		a = map[string]string{}

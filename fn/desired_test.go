@@ -26,24 +26,24 @@ func TestDesiredAdd(t *testing.T) {
 	}{
 		"Distinct": {
 			reason:    "Each name is desired once, in order, labelled with its name; extra labels are kept.",
-			adds:      []add{{name: "a"}, {name: "b", labels: map[string]string{LabelTier: "database"}}},
+			adds:      []add{{name: "a"}, {name: "b", labels: map[string]string{labelTier: "database"}}},
 			wantOrder: []resource.Name{"a", "b"},
 			wantLabels: map[resource.Name]map[string]string{
-				"a": {LabelResource: "a"},
-				"b": {LabelResource: "b", LabelTier: "database"},
+				"a": {labelResource: "a"},
+				"b": {labelResource: "b", labelTier: "database"},
 			},
 		},
 		"Twice": {
 			reason:     "A name already desired is refused, not overwritten: the first resource stays and Err names the name.",
-			adds:       []add{{name: "a"}, {name: "a", labels: map[string]string{LabelTier: "lambda"}}},
+			adds:       []add{{name: "a"}, {name: "a", labels: map[string]string{labelTier: "lambda"}}},
 			wantOrder:  []resource.Name{"a"},
-			wantLabels: map[resource.Name]map[string]string{"a": {LabelResource: "a"}},
+			wantLabels: map[resource.Name]map[string]string{"a": {labelResource: "a"}},
 			wantErr:    `composed resource "a" is desired twice`,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := NewDesired(ClusterFlavour{}, "aws")
+			d := newDesired(clusterFlavour{}, "aws")
 			for _, a := range tc.adds {
 				d.AddLabelled(a.name, &ec2v1beta1.VPC{}, a.labels)
 			}
@@ -67,7 +67,7 @@ func TestDesiredAdd(t *testing.T) {
 }
 
 func TestNamed(t *testing.T) {
-	v := Named(&ec2v1beta1.VPC{}, "orders-vpc")
+	v := named(&ec2v1beta1.VPC{}, "orders-vpc")
 	if got := meta.GetExternalName(v); got != "orders-vpc" {
 		t.Errorf("Named(...): external name %q, want orders-vpc", got)
 	}

@@ -12,15 +12,15 @@ import (
 	"github.com/pgdr/function-postgres-dr/lambda/contract"
 )
 
-// RecordTTL is the TTL of the failover records, short so that clients follow a failover within
+// recordTTL is the TTL of the failover records, short so that clients follow a failover within
 // half a minute. The failover Lambda writes the PRIMARY record with the same TTL.
-const RecordTTL = contract.DefaultRecordTTL
+const recordTTL = contract.DefaultRecordTTL
 
 // Set identifiers of the failover record pair. The PRIMARY record keeps its identifier when it
 // is repointed, so that the failover Lambda and the function name the same record.
 const (
-	SetIDPrimary   = "primary"
-	SetIDSecondary = "secondary"
+	setIDPrimary   = "primary"
+	setIDSecondary = "secondary"
 )
 
 // Route53 record failover types.
@@ -31,79 +31,79 @@ const (
 
 // Health check purposes.
 const (
-	// HealthCheckPrimaryReachable is healthy while the replication-lag monitor reaches the primary.
-	HealthCheckPrimaryReachable = "primary-reachable"
-	// HealthCheckMonitorBlind is healthy while the monitor cannot vouch for the replica (it does
+	// healthCheckPrimaryReachable is healthy while the replication-lag monitor reaches the primary.
+	healthCheckPrimaryReachable = "primary-reachable"
+	// healthCheckMonitorBlind is healthy while the monitor cannot vouch for the replica (it does
 	// not reach it, or does not report): then an unreachable primary is no evidence of a dead one.
-	HealthCheckMonitorBlind = "monitor-blind"
-	// HealthCheckPrimary is the PRIMARY record's health: healthy when either child is.
-	HealthCheckPrimary = "primary"
+	healthCheckMonitorBlind = "monitor-blind"
+	// healthCheckPrimary is the PRIMARY record's health: healthy when either child is.
+	healthCheckPrimary = "primary"
 )
 
-// ZoneName is the resource name of the private hosted zone the function creates when the spec
+// zoneName is the resource name of the private hosted zone the function creates when the spec
 // names no existing zone. Route53 is global; the zone is associated with both VPCs.
-func ZoneName() resource.Name { return ResourceName(RolePrimary, "dns-zone") }
+func zoneName() resource.Name { return resourceName(RolePrimary, "dns-zone") }
 
-// ZoneAssociationName is the resource name of a region's VPC association with an existing zone.
-func ZoneAssociationName(r Role) resource.Name { return ResourceName(r, "dns-zone-association") }
+// zoneAssociationName is the resource name of a region's VPC association with an existing zone.
+func zoneAssociationName(r Role) resource.Name { return resourceName(r, "dns-zone-association") }
 
-// DNSRecordName is the resource name of a failover record: the primary role's is the PRIMARY
+// dnsRecordName is the resource name of a failover record: the primary role's is the PRIMARY
 // record, the DR role's the SECONDARY record. The PRIMARY record points at whichever instance
 // takes writes, so after a failover it names the DR instance.
-func DNSRecordName(r Role) resource.Name { return ResourceName(r, "dns-record") }
+func dnsRecordName(r Role) resource.Name { return resourceName(r, "dns-record") }
 
-// HealthCheckName is the resource name of a Route53 health check. Health checks are global;
+// healthCheckName is the resource name of a Route53 health check. Health checks are global;
 // they watch alarms in the DR region.
-func HealthCheckName(purpose string) resource.Name {
-	return ResourceName(RoleDR, "healthcheck", purpose)
+func healthCheckName(purpose string) resource.Name {
+	return resourceName(RoleDR, "healthcheck", purpose)
 }
 
-// HostedZoneID returns the id of the zone that holds the records: the spec's existing zone, or
+// hostedZoneID returns the id of the zone that holds the records: the spec's existing zone, or
 // the observed id of the zone the function created, or "".
-func HostedZoneID(p *Plan, o Observed) string {
+func hostedZoneID(p *xrPlan, o observedState) string {
 	if p.Spec.Failover.ZoneID != "" {
 		return p.Spec.Failover.ZoneID
 	}
-	return deref(observedAs[route53v1beta1.Zone](o, ZoneName()).Status.AtProvider.ZoneID)
+	return deref(observedAs[route53v1beta1.Zone](o, zoneName()).Status.AtProvider.ZoneID)
 }
 
-// RecordFQDN returns the fully qualified name of the failover records, lowercase and without
+// recordFQDN returns the fully qualified name of the failover records, lowercase and without
 // the final dot, or "" while it is unknown: in an existing zone the zone's name is only known
 // from the observed record.
-func RecordFQDN(p *Plan, o Observed) string {
+func recordFQDN(p *xrPlan, o observedState) string {
 	f := p.Spec.Failover
 	if f.ZoneID == "" {
 		return strings.ToLower(f.RecordName + "." + f.ZoneName)
 	}
-	return strings.ToLower(strings.TrimSuffix(deref(observedAs[route53v1beta2.Record](o, DNSRecordName(RolePrimary)).Status.AtProvider.Fqdn), "."))
+	return strings.ToLower(strings.TrimSuffix(deref(observedAs[route53v1beta2.Record](o, dnsRecordName(RolePrimary)).Status.AtProvider.Fqdn), "."))
 }
 
-// BuildDNS adds the private hosted zone, associated with both VPCs (or, when the spec names an
+// buildDNS adds the private hosted zone, associated with both VPCs (or, when the spec names an
 // existing zone, both VPCs' associations with it), and the failover record pair: PRIMARY → the
 // writer's endpoint, SECONDARY → the replica's. While the DR instance replicates, the PRIMARY
 // record's health comes from the DR region's reachability alarms, through Route53 health checks
 // on CloudWatch alarms (Route53's checkers cannot reach private endpoints). Once the DR instance
 // takes writes there is no replica to fail over to: the PRIMARY record names the DR instance
 // without a health check, as the failover Lambda leaves it, and the SECONDARY record goes.
-func BuildDNS(p *Plan, o Observed, st FailoverState, d *Desired) {
+func buildDNS(p *xrPlan, o observedState, st failoverState, d *desiredState) {
 	buildZone(p, d)
 	healthCheckID := ""
-	if Replicating(st) {
+	if isReplicating(st) {
 		healthCheckID = buildHealthChecks(p, o, d)
 	}
-	addRecord(p, o, d, DNSRecordName(RolePrimary), st.Writer, SetIDPrimary, failoverPrimary, healthCheckID)
-	if Replicating(st) {
-		addRecord(p, o, d, DNSRecordName(RoleDR), st.Writer.Peer(), SetIDSecondary, failoverSecondary, "")
+	addRecord(p, o, d, dnsRecordName(RolePrimary), st.Writer, setIDPrimary, failoverPrimary, healthCheckID)
+	if isReplicating(st) {
+		addRecord(p, o, d, dnsRecordName(RoleDR), st.Writer.Peer(), setIDSecondary, failoverSecondary, "")
 	}
 }
 
-func buildZone(p *Plan, d *Desired) {
+func buildZone(p *xrPlan, d *desiredState) {
 	if id := p.Spec.Failover.ZoneID; id != "" {
-		for _, role := range Roles {
-			d.Add(ZoneAssociationName(role), &route53v1beta1.ZoneAssociation{
+		for _, role := range roles {
+			d.Add(zoneAssociationName(role), &route53v1beta1.ZoneAssociation{
 				Spec: route53v1beta1.ZoneAssociationSpec{ForProvider: route53v1beta1.ZoneAssociationParameters{
 					ZoneID:        ptr(id),
-					VPCIDSelector: d.Select(VPCName(role)),
+					VPCIDSelector: d.Select(vpcName(role)),
 					VPCRegion:     ptr(p.Regions[role].Region),
 				}},
 			})
@@ -112,14 +112,14 @@ func buildZone(p *Plan, d *Desired) {
 	}
 	// Both VPCs in the zone itself: a separate association of a zone that lists VPCs inline
 	// would be removed again by the zone's next reconcile.
-	vpcs := make([]route53v1beta1.VPCParameters, 0, len(Roles))
-	for _, role := range Roles {
+	vpcs := make([]route53v1beta1.VPCParameters, 0, len(roles))
+	for _, role := range roles {
 		vpcs = append(vpcs, route53v1beta1.VPCParameters{
-			VPCIDSelector: d.Select(VPCName(role)),
+			VPCIDSelector: d.Select(vpcName(role)),
 			VPCRegion:     ptr(p.Regions[role].Region),
 		})
 	}
-	d.Add(ZoneName(), &route53v1beta1.Zone{
+	d.Add(zoneName(), &route53v1beta1.Zone{
 		Spec: route53v1beta1.ZoneSpec{ForProvider: route53v1beta1.ZoneParameters{
 			Name:         ptr(p.Spec.Failover.ZoneName),
 			Comment:      ptr("PostgreSQL DR pair " + p.Names.Base + ": the failover record of the writer"),
@@ -134,7 +134,7 @@ func buildZone(p *Plan, d *Desired) {
 // health check of the PRIMARY record, and returns the latter's observed id, or "". The
 // calculated check is healthy when the primary is reachable or the monitor is blind, so it fails
 // exactly when the composite alarm "primary unhealthy" fires.
-func buildHealthChecks(p *Plan, o Observed, d *Desired) string {
+func buildHealthChecks(p *xrPlan, o observedState, d *desiredState) string {
 	dr := p.Regions[RoleDR].Region
 	var alarms, checks []string
 	children := make([]*string, 0, 2)
@@ -142,19 +142,19 @@ func buildHealthChecks(p *Plan, o Observed, d *Desired) string {
 		purpose, alarm string
 		invert         bool
 	}{
-		{HealthCheckPrimaryReachable, AlarmPrimaryUnreachable, false},
-		{HealthCheckMonitorBlind, AlarmReplicaUnreachable, true},
+		{healthCheckPrimaryReachable, alarmPrimaryUnreachable, false},
+		{healthCheckMonitorBlind, alarmReplicaUnreachable, true},
 	} {
-		if AlarmARN(o, RoleDR, hc.alarm) == "" {
+		if alarmARN(o, RoleDR, hc.alarm) == "" {
 			// Route53 refuses a health check on an alarm that does not exist yet.
-			alarms = append(alarms, string(AlarmName(RoleDR, hc.alarm)))
+			alarms = append(alarms, string(alarmName(RoleDR, hc.alarm)))
 			continue
 		}
-		name := HealthCheckName(hc.purpose)
+		name := healthCheckName(hc.purpose)
 		d.Add(name, &route53v1beta1.HealthCheck{
 			Spec: route53v1beta1.HealthCheckSpec{ForProvider: route53v1beta1.HealthCheckParameters{
 				Type:                         ptr("CLOUDWATCH_METRIC"),
-				CloudwatchAlarmName:          ptr(AlarmAWSName(p, RoleDR, hc.alarm)),
+				CloudwatchAlarmName:          ptr(alarmAWSName(p, RoleDR, hc.alarm)),
 				CloudwatchAlarmRegion:        ptr(dr),
 				InvertHealthcheck:            ptr(hc.invert),
 				InsufficientDataHealthStatus: ptr("LastKnownStatus"),
@@ -171,20 +171,20 @@ func buildHealthChecks(p *Plan, o Observed, d *Desired) string {
 		d.Wait(fmt.Sprintf("the ARNs of %s, for the Route53 health checks on them", strings.Join(alarms, ", ")))
 	}
 	if len(checks) > 0 {
-		d.Wait(fmt.Sprintf("the ids of %s, for the Route53 health check %s of the PRIMARY record", strings.Join(checks, ", "), HealthCheckName(HealthCheckPrimary)))
+		d.Wait(fmt.Sprintf("the ids of %s, for the Route53 health check %s of the PRIMARY record", strings.Join(checks, ", "), healthCheckName(healthCheckPrimary)))
 	}
 	if len(alarms)+len(checks) > 0 {
 		return ""
 	}
 	// The children by id, not by selector: a selector resolved while only one child existed
 	// would stay resolved to that one.
-	name := HealthCheckName(HealthCheckPrimary)
+	name := healthCheckName(healthCheckPrimary)
 	d.Add(name, &route53v1beta1.HealthCheck{
 		Spec: route53v1beta1.HealthCheckSpec{ForProvider: route53v1beta1.HealthCheckParameters{
 			Type:                 ptr("CALCULATED"),
 			ChildHealthchecks:    children,
 			ChildHealthThreshold: ptr(float64(1)),
-			Tags:                 p.Tags(RoleDR, p.Names.Resource(RoleDR, "hc-"+HealthCheckPrimary)),
+			Tags:                 p.Tags(RoleDR, p.Names.Resource(RoleDR, "hc-"+healthCheckPrimary)),
 		}},
 	})
 	id := healthCheckID(o, name)
@@ -195,8 +195,8 @@ func buildHealthChecks(p *Plan, o Observed, d *Desired) string {
 }
 
 // addRecord adds a failover record pointing at a role's instance once its endpoint is observed.
-func addRecord(p *Plan, o Observed, d *Desired, name resource.Name, target Role, setID, failover, healthCheckID string) {
-	endpoint := DBEndpoint(o, target)
+func addRecord(p *xrPlan, o observedState, d *desiredState, name resource.Name, target Role, setID, failover, healthCheckID string) {
+	endpoint := dbEndpoint(o, target)
 	if endpoint == "" {
 		d.Wait(fmt.Sprintf("the %s database's endpoint (%s), for the %s DNS record", roleTitle(target), DBInstanceName(target), failover))
 		return
@@ -204,7 +204,7 @@ func addRecord(p *Plan, o Observed, d *Desired, name resource.Name, target Role,
 	f := p.Spec.Failover
 	fp := route53v1beta2.RecordParameters{
 		Type:                  ptr("CNAME"),
-		TTL:                   ptr(float64(RecordTTL)),
+		TTL:                   ptr(float64(recordTTL)),
 		SetIdentifier:         ptr(setID),
 		FailoverRoutingPolicy: &route53v1beta2.FailoverRoutingPolicyParameters{Type: ptr(failover)},
 		Records:               []*string{ptr(endpoint)},
@@ -213,7 +213,7 @@ func addRecord(p *Plan, o Observed, d *Desired, name resource.Name, target Role,
 		// In an existing zone the provider appends the zone's name to a relative name.
 		fp.Name, fp.ZoneID = ptr(f.RecordName), ptr(f.ZoneID)
 	} else {
-		fp.Name, fp.ZoneIDSelector = ptr(RecordFQDN(p, o)), d.Select(ZoneName())
+		fp.Name, fp.ZoneIDSelector = ptr(recordFQDN(p, o)), d.Select(zoneName())
 	}
 	if healthCheckID != "" {
 		fp.HealthCheckID = ptr(healthCheckID)
@@ -221,6 +221,6 @@ func addRecord(p *Plan, o Observed, d *Desired, name resource.Name, target Role,
 	d.Add(name, &route53v1beta2.Record{Spec: route53v1beta2.RecordSpec{ForProvider: fp}})
 }
 
-func healthCheckID(o Observed, name resource.Name) string {
+func healthCheckID(o observedState, name resource.Name) string {
 	return deref(observedAs[route53v1beta1.HealthCheck](o, name).Status.AtProvider.ID)
 }

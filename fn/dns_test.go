@@ -15,15 +15,15 @@ import (
 )
 
 // dnsBuild runs the builders DNS depends on (the alarms its health checks watch) and DNS.
-func dnsBuild(p *Plan, st FailoverState) func(Observed, *Desired) {
-	return func(o Observed, d *Desired) {
-		BuildMonitoring(p, o, st, d)
-		BuildDNS(p, o, st, d)
+func dnsBuild(p *xrPlan, st failoverState) func(observedState, *desiredState) {
+	return func(o observedState, d *desiredState) {
+		buildMonitoring(p, o, st, d)
+		buildDNS(p, o, st, d)
 	}
 }
 
 func selectorOf(name resource.Name) *xpv1.Selector {
-	return &xpv1.Selector{MatchControllerRef: ptr(true), MatchLabels: map[string]string{LabelResource: string(name)}}
+	return &xpv1.Selector{MatchControllerRef: ptr(true), MatchLabels: map[string]string{labelResource: string(name)}}
 }
 
 func TestBuildDNS(t *testing.T) {
@@ -31,7 +31,7 @@ func TestBuildDNS(t *testing.T) {
 	existing := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"zoneID":"Z0EXISTING1","recordName":"orders"}}`)
 	replicating := dataLayer(t, p, false)
 	promoted := dataLayer(t, p, true)
-	primaryEP, drEP := DBEndpoint(replicating, RolePrimary), DBEndpoint(replicating, RoleDR)
+	primaryEP, drEP := dbEndpoint(replicating, RolePrimary), dbEndpoint(replicating, RoleDR)
 
 	type want struct {
 		resources []string
@@ -42,36 +42,36 @@ func TestBuildDNS(t *testing.T) {
 		return route53v1beta2.RecordParameters{
 			Name: ptr("db.pgdr.internal"), Type: ptr("CNAME"), TTL: ptr(float64(30)), SetIdentifier: ptr(setID),
 			FailoverRoutingPolicy: &route53v1beta2.FailoverRoutingPolicyParameters{Type: ptr(failover)},
-			Records:               []*string{ptr(target)}, ZoneIDSelector: selectorOf(ZoneName()),
+			Records:               []*string{ptr(target)}, ZoneIDSelector: selectorOf(zoneName()),
 		}
 	}
-	hcs := []string{string(HealthCheckName(HealthCheckMonitorBlind)), string(HealthCheckName(HealthCheckPrimary)), string(HealthCheckName(HealthCheckPrimaryReachable))}
+	hcs := []string{string(healthCheckName(healthCheckMonitorBlind)), string(healthCheckName(healthCheckPrimary)), string(healthCheckName(healthCheckPrimaryReachable))}
 	cases := map[string]struct {
 		reason   string
-		plan     *Plan
-		observed Observed
-		st       FailoverState
+		plan     *xrPlan
+		observed observedState
+		st       failoverState
 		settle   bool
 		want     want
 	}{
 		"NothingObserved": {
 			reason:   "The zone needs nothing observed; the records wait for the endpoints and the health checks for the alarms.",
 			plan:     p,
-			observed: Observed{},
-			st:       FailoverState{Writer: RolePrimary},
-			want:     want{resources: []string{string(ZoneName())}},
+			observed: observedState{},
+			st:       failoverState{Writer: RolePrimary},
+			want:     want{resources: []string{string(zoneName())}},
 		},
 		"Replicating": {
 			reason:   "PRIMARY names the primary, with the calculated health check; SECONDARY names the replica.",
 			plan:     p,
 			observed: replicating,
-			st:       DetectFailover(p, replicating),
+			st:       detectFailover(p, replicating),
 			settle:   true,
 			want: want{
-				resources: append([]string{string(DNSRecordName(RoleDR)), string(DNSRecordName(RolePrimary)), string(ZoneName())}, hcs...),
+				resources: append([]string{string(dnsRecordName(RoleDR)), string(dnsRecordName(RolePrimary)), string(zoneName())}, hcs...),
 				records: map[resource.Name]route53v1beta2.RecordParameters{
-					DNSRecordName(RolePrimary): record(primaryEP, SetIDPrimary, "PRIMARY"),
-					DNSRecordName(RoleDR):      record(drEP, SetIDSecondary, "SECONDARY"),
+					dnsRecordName(RolePrimary): record(primaryEP, setIDPrimary, "PRIMARY"),
+					dnsRecordName(RoleDR):      record(drEP, setIDSecondary, "SECONDARY"),
 				},
 				healthy: true,
 			},
@@ -80,46 +80,46 @@ func TestBuildDNS(t *testing.T) {
 			reason:   "After an out-of-band promotion PRIMARY names the DR instance without a health check, as the failover Lambda left it; no SECONDARY.",
 			plan:     p,
 			observed: promoted,
-			st:       DetectFailover(p, promoted),
+			st:       detectFailover(p, promoted),
 			settle:   true,
 			want: want{
-				resources: []string{string(DNSRecordName(RolePrimary)), string(ZoneName())},
-				records:   map[resource.Name]route53v1beta2.RecordParameters{DNSRecordName(RolePrimary): record(drEP, SetIDPrimary, "PRIMARY")},
+				resources: []string{string(dnsRecordName(RolePrimary)), string(zoneName())},
+				records:   map[resource.Name]route53v1beta2.RecordParameters{dnsRecordName(RolePrimary): record(drEP, setIDPrimary, "PRIMARY")},
 			},
 		},
 		"Switchover": {
 			reason:   "A planned switchover points PRIMARY at the DR instance like a failover.",
 			plan:     p,
 			observed: replicating,
-			st:       FailoverState{Writer: RoleDR, Switchover: true},
+			st:       failoverState{Writer: RoleDR, Switchover: true},
 			settle:   true,
 			want: want{
-				resources: []string{string(DNSRecordName(RolePrimary)), string(ZoneName())},
-				records:   map[resource.Name]route53v1beta2.RecordParameters{DNSRecordName(RolePrimary): record(drEP, SetIDPrimary, "PRIMARY")},
+				resources: []string{string(dnsRecordName(RolePrimary)), string(zoneName())},
+				records:   map[resource.Name]route53v1beta2.RecordParameters{dnsRecordName(RolePrimary): record(drEP, setIDPrimary, "PRIMARY")},
 			},
 		},
 		"ExistingZone": {
 			reason:   "An existing zone is associated with both VPCs; the records go into it by id, with the relative name.",
 			plan:     existing,
 			observed: dataLayer(t, existing, false),
-			st:       FailoverState{Writer: RolePrimary},
+			st:       failoverState{Writer: RolePrimary},
 			settle:   true,
 			want: want{
-				resources: append([]string{string(DNSRecordName(RoleDR)), string(ZoneAssociationName(RoleDR)), string(DNSRecordName(RolePrimary)), string(ZoneAssociationName(RolePrimary))}, hcs...),
+				resources: append([]string{string(dnsRecordName(RoleDR)), string(zoneAssociationName(RoleDR)), string(dnsRecordName(RolePrimary)), string(zoneAssociationName(RolePrimary))}, hcs...),
 				healthy:   true,
 			},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := NewDesired(ClusterFlavour{}, tc.plan.ProviderConfig)
+			d := newDesired(clusterFlavour{}, tc.plan.ProviderConfig)
 			o := tc.observed
 			if tc.settle {
 				d, o = settle(t, tc.plan, tc.observed, dnsBuild(tc.plan, tc.st))
 			} else {
-				BuildDNS(tc.plan, tc.observed, tc.st, d)
+				buildDNS(tc.plan, tc.observed, tc.st, d)
 			}
-			got := names(d, string(ZoneName()), "primary-dns", "dr-dns", "dr-healthcheck")
+			got := names(d, string(zoneName()), "primary-dns", "dr-dns", "dr-healthcheck")
 			want := append([]string(nil), tc.want.resources...)
 			slices.Sort(want)
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -137,10 +137,10 @@ func TestBuildDNS(t *testing.T) {
 					t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, rn, diff)
 				}
 			}
-			if r, ok := d.Resources[DNSRecordName(RolePrimary)].(*route53v1beta2.Record); ok && tc.settle {
+			if r, ok := d.Resources[dnsRecordName(RolePrimary)].(*route53v1beta2.Record); ok && tc.settle {
 				hc := r.Spec.ForProvider.HealthCheckID
 				switch {
-				case tc.want.healthy && (hc == nil || *hc != healthCheckID(o, HealthCheckName(HealthCheckPrimary))):
+				case tc.want.healthy && (hc == nil || *hc != healthCheckID(o, healthCheckName(healthCheckPrimary))):
 					t.Errorf("\n%s\nthe PRIMARY record's health check is %v, want the calculated health check's id", tc.reason, hc)
 				case !tc.want.healthy && hc != nil:
 					t.Errorf("\n%s\nthe PRIMARY record has health check %s, want none", tc.reason, *hc)
@@ -155,15 +155,15 @@ func TestBuildDNS(t *testing.T) {
 
 func TestDNSZone(t *testing.T) {
 	p := testPlan(t, `{"regions":{"primary":"eu-west-1","dr":"eu-central-1"},"failover":{"zoneName":"db.example.internal"}}`)
-	d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
-	BuildDNS(p, Observed{}, FailoverState{Writer: RolePrimary}, d)
-	z, ok := d.Resources[ZoneName()].(*route53v1beta1.Zone)
+	d := newDesired(clusterFlavour{}, p.ProviderConfig)
+	buildDNS(p, observedState{}, failoverState{Writer: RolePrimary}, d)
+	z, ok := d.Resources[zoneName()].(*route53v1beta1.Zone)
 	if !ok {
-		t.Fatalf("%s is not a desired Zone", ZoneName())
+		t.Fatalf("%s is not a desired Zone", zoneName())
 	}
 	want := []route53v1beta1.VPCParameters{
-		{VPCIDSelector: selectorOf(VPCName(RolePrimary)), VPCRegion: ptr("eu-west-1")},
-		{VPCIDSelector: selectorOf(VPCName(RoleDR)), VPCRegion: ptr("eu-central-1")},
+		{VPCIDSelector: selectorOf(vpcName(RolePrimary)), VPCRegion: ptr("eu-west-1")},
+		{VPCIDSelector: selectorOf(vpcName(RoleDR)), VPCRegion: ptr("eu-central-1")},
 	}
 	if diff := cmp.Diff(want, z.Spec.ForProvider.VPC); diff != "" {
 		t.Errorf("the private zone is associated with both VPCs inline (a separate association would be undone by the zone): -want, +got:\n%s", diff)
@@ -176,11 +176,11 @@ func TestDNSZone(t *testing.T) {
 func TestDNSHealthChecks(t *testing.T) {
 	p := testPlan(t, builderSpec)
 	observed := dataLayer(t, p, false)
-	d, o := settle(t, p, observed, dnsBuild(p, DetectFailover(p, observed)))
+	d, o := settle(t, p, observed, dnsBuild(p, detectFailover(p, observed)))
 	hc := func(purpose string) route53v1beta1.HealthCheckParameters {
-		h, ok := d.Resources[HealthCheckName(purpose)].(*route53v1beta1.HealthCheck)
+		h, ok := d.Resources[healthCheckName(purpose)].(*route53v1beta1.HealthCheck)
 		if !ok {
-			t.Fatalf("%s is not a desired HealthCheck", HealthCheckName(purpose))
+			t.Fatalf("%s is not a desired HealthCheck", healthCheckName(purpose))
 		}
 		fp := h.Spec.ForProvider
 		fp.Tags = nil
@@ -193,28 +193,28 @@ func TestDNSHealthChecks(t *testing.T) {
 	}{
 		"PrimaryReachable": {
 			reason:  "Healthy while the DR monitor's primary-unreachable alarm is OK.",
-			purpose: HealthCheckPrimaryReachable,
+			purpose: healthCheckPrimaryReachable,
 			want: route53v1beta1.HealthCheckParameters{
-				Type: ptr("CLOUDWATCH_METRIC"), CloudwatchAlarmName: ptr(AlarmAWSName(p, RoleDR, AlarmPrimaryUnreachable)),
+				Type: ptr("CLOUDWATCH_METRIC"), CloudwatchAlarmName: ptr(alarmAWSName(p, RoleDR, alarmPrimaryUnreachable)),
 				CloudwatchAlarmRegion: ptr("us-east-2"), InvertHealthcheck: ptr(false), InsufficientDataHealthStatus: ptr("LastKnownStatus"),
 			},
 		},
 		"MonitorBlind": {
 			reason:  "Inverted: healthy while the monitor cannot vouch for the replica.",
-			purpose: HealthCheckMonitorBlind,
+			purpose: healthCheckMonitorBlind,
 			want: route53v1beta1.HealthCheckParameters{
-				Type: ptr("CLOUDWATCH_METRIC"), CloudwatchAlarmName: ptr(AlarmAWSName(p, RoleDR, AlarmReplicaUnreachable)),
+				Type: ptr("CLOUDWATCH_METRIC"), CloudwatchAlarmName: ptr(alarmAWSName(p, RoleDR, alarmReplicaUnreachable)),
 				CloudwatchAlarmRegion: ptr("us-east-2"), InvertHealthcheck: ptr(true), InsufficientDataHealthStatus: ptr("LastKnownStatus"),
 			},
 		},
 		"Primary": {
 			reason:  "Healthy when either child is: unhealthy exactly when the composite alarm primary-unhealthy fires.",
-			purpose: HealthCheckPrimary,
+			purpose: healthCheckPrimary,
 			want: route53v1beta1.HealthCheckParameters{
 				Type: ptr("CALCULATED"), ChildHealthThreshold: ptr(float64(1)),
 				ChildHealthchecks: []*string{
-					ptr(healthCheckID(o, HealthCheckName(HealthCheckPrimaryReachable))),
-					ptr(healthCheckID(o, HealthCheckName(HealthCheckMonitorBlind))),
+					ptr(healthCheckID(o, healthCheckName(healthCheckPrimaryReachable))),
+					ptr(healthCheckID(o, healthCheckName(healthCheckMonitorBlind))),
 				},
 			},
 		},
@@ -222,7 +222,7 @@ func TestDNSHealthChecks(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, hc(tc.purpose)); diff != "" {
-				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, HealthCheckName(tc.purpose), diff)
+				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, healthCheckName(tc.purpose), diff)
 			}
 		})
 	}
@@ -231,28 +231,28 @@ func TestDNSHealthChecks(t *testing.T) {
 func TestRecordFQDN(t *testing.T) {
 	own := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"zoneName":"pgdr.internal","recordName":"orders"}}`)
 	existing := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"zoneID":"Z0EXISTING1","recordName":"orders"}}`)
-	withFQDN := func(fqdn string) Observed {
-		d := NewDesired(ClusterFlavour{}, existing.ProviderConfig)
-		addRecord(existing, dataLayer(t, existing, false), d, DNSRecordName(RolePrimary), RolePrimary, SetIDPrimary, "PRIMARY", "")
-		return Observed{DNSRecordName(RolePrimary): observedFixture(t, DNSRecordName(RolePrimary), d.Resources[DNSRecordName(RolePrimary)], map[string]any{"fqdn": fqdn})}
+	withFQDN := func(fqdn string) observedState {
+		d := newDesired(clusterFlavour{}, existing.ProviderConfig)
+		addRecord(existing, dataLayer(t, existing, false), d, dnsRecordName(RolePrimary), RolePrimary, setIDPrimary, "PRIMARY", "")
+		return observedState{dnsRecordName(RolePrimary): observedFixture(t, dnsRecordName(RolePrimary), d.Resources[dnsRecordName(RolePrimary)], map[string]any{"fqdn": fqdn})}
 	}
 	cases := map[string]struct {
 		reason   string
-		plan     *Plan
-		observed Observed
+		plan     *xrPlan
+		observed observedState
 		want     string
 		wantZone string
 	}{
-		"OwnZone":            {"The record's name in the function's zone is known from the spec.", own, Observed{}, "orders.pgdr.internal", ""},
-		"ExistingZone":       {"In an existing zone the name is unknown until the record is observed.", existing, Observed{}, "", "Z0EXISTING1"},
+		"OwnZone":            {"The record's name in the function's zone is known from the spec.", own, observedState{}, "orders.pgdr.internal", ""},
+		"ExistingZone":       {"In an existing zone the name is unknown until the record is observed.", existing, observedState{}, "", "Z0EXISTING1"},
 		"ExistingZoneLoaded": {"Once observed, the record's FQDN, lowercase, without the final dot.", existing, withFQDN("Orders.Corp.Example."), "orders.corp.example", "Z0EXISTING1"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := RecordFQDN(tc.plan, tc.observed); got != tc.want {
+			if got := recordFQDN(tc.plan, tc.observed); got != tc.want {
 				t.Errorf("\n%s\nRecordFQDN: got %q, want %q", tc.reason, got, tc.want)
 			}
-			if got := HostedZoneID(tc.plan, tc.observed); got != tc.wantZone {
+			if got := hostedZoneID(tc.plan, tc.observed); got != tc.wantZone {
 				t.Errorf("\n%s\nHostedZoneID: got %q, want %q", tc.reason, got, tc.wantZone)
 			}
 		})

@@ -4,9 +4,9 @@ import (
 	"github.com/pgdr/function-postgres-dr/apis/v1alpha1"
 )
 
-// FailoverState is where the database pair stands, from the spec and what is observed. Failover
+// failoverState is where the database pair stands, from the spec and what is observed. Failover
 // is a state the function understands, not an accident it fights.
-type FailoverState struct {
+type failoverState struct {
 	// Writer is the role whose instance takes writes.
 	Writer Role
 	// PromotedOutOfBand is true when the DR replica was promoted behind Crossplane's back (the
@@ -16,10 +16,10 @@ type FailoverState struct {
 	Switchover bool
 }
 
-// DetectFailover reads the failover state. The DR instance is a replica while it is observed
+// detectFailover reads the failover state. The DR instance is a replica while it is observed
 // with a replication source; once it is observed without one it has been promoted.
-func DetectFailover(p *Plan, o Observed) FailoverState {
-	st := FailoverState{Writer: RolePrimary}
+func detectFailover(p *xrPlan, o observedState) failoverState {
+	st := failoverState{Writer: RolePrimary}
 	if p.Spec.ActiveRegion == p.Spec.Regions.DR {
 		st.Writer, st.Switchover = RoleDR, true
 		return st
@@ -31,7 +31,7 @@ func DetectFailover(p *Plan, o Observed) FailoverState {
 }
 
 // Phase is the XR's phase for the failover state and readiness.
-func (st FailoverState) Phase(allReady bool) v1alpha1.Phase {
+func (st failoverState) Phase(allReady bool) v1alpha1.Phase {
 	switch {
 	case st.PromotedOutOfBand, st.Switchover && allReady:
 		return v1alpha1.PhaseFailedOver

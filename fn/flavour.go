@@ -29,37 +29,37 @@ import (
 	snsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/sns/v1beta1"
 )
 
-// LabelResource labels every composed resource with its composition-resource name, so that a
+// labelResource labels every composed resource with its composition-resource name, so that a
 // same-region reference can select it (together with matchControllerRef).
-const LabelResource = "pgdr.io/resource"
+const labelResource = "pgdr.io/resource"
 
 // Labels that group composed resources, so that a reference to several (the database subnets of
 // a region, for a DB subnet group) can select them all.
 const (
-	LabelRole = "pgdr.io/role"
-	LabelTier = "pgdr.io/tier"
+	labelRole = "pgdr.io/role"
+	labelTier = "pgdr.io/tier"
 )
 
-// Flavour is what differs between the cluster-scoped (*.aws.upbound.io) and the namespaced
+// flavour is what differs between the cluster-scoped (*.aws.upbound.io) and the namespaced
 // (*.aws.m.upbound.io) flavours of provider-aws: how a resource names its provider config and
 // how a reference selects its target. Builders call it and stay the same for both.
-type Flavour interface {
+type flavour interface {
 	// ProviderConfigRef returns the reference to the named provider config.
 	ProviderConfigRef(name string) *xpv1.Reference
 	// Selector selects the composed resources of the same XR that carry the labels.
 	Selector(labels map[string]string) *xpv1.Selector
 }
 
-// ClusterFlavour composes the cluster-scoped *.aws.upbound.io managed resources.
-type ClusterFlavour struct{}
+// clusterFlavour composes the cluster-scoped *.aws.upbound.io managed resources.
+type clusterFlavour struct{}
 
 // ProviderConfigRef names a cluster-scoped ProviderConfig.
-func (ClusterFlavour) ProviderConfigRef(name string) *xpv1.Reference {
+func (clusterFlavour) ProviderConfigRef(name string) *xpv1.Reference {
 	return &xpv1.Reference{Name: name}
 }
 
 // Selector selects by controller reference and labels.
-func (ClusterFlavour) Selector(labels map[string]string) *xpv1.Selector {
+func (clusterFlavour) Selector(labels map[string]string) *xpv1.Selector {
 	t := true
 	return &xpv1.Selector{MatchControllerRef: &t, MatchLabels: labels}
 }

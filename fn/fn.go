@@ -21,20 +21,20 @@ import (
 
 // Condition types the function sets on the XR and its claim.
 const (
-	// TypeStaged is True when nothing is withheld waiting for observed state.
-	TypeStaged = "Staged"
+	// typeStaged is True when nothing is withheld waiting for observed state.
+	typeStaged = "Staged"
 
-	ReasonAllStaged       = "AllStaged"
-	ReasonWaitingObserved = "WaitingForObservedState"
+	reasonAllStaged       = "AllStaged"
+	reasonWaitingObserved = "WaitingForObservedState"
 
-	// TypeFailedOver is True when the DR instance takes writes.
-	TypeFailedOver          = "FailedOver"
-	ReasonPromotedOutOfBand = "PromotedOutOfBand"
-	ReasonPlannedSwitchover = "PlannedSwitchover"
+	// typeFailedOver is True when the DR instance takes writes.
+	typeFailedOver          = "FailedOver"
+	reasonPromotedOutOfBand = "PromotedOutOfBand"
+	reasonPlannedSwitchover = "PlannedSwitchover"
 )
 
-// LabelClaimName is the label Crossplane puts on an XR with the name of its claim.
-const LabelClaimName = "crossplane.io/claim-name"
+// labelClaimName is the label Crossplane puts on an XR with the name of its claim.
+const labelClaimName = "crossplane.io/claim-name"
 
 // Function expands PostgresDR XRs.
 type Function struct {
@@ -77,7 +77,7 @@ func NewFunction(log logging.Logger, o ...Option) (*Function, error) {
 func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
 	rsp := response.To(req, f.convergingTTL)
 
-	in, err := ParseInput(req)
+	in, err := parseInput(req)
 	if err != nil {
 		response.Fatal(rsp, err)
 		return rsp, nil
@@ -90,32 +90,32 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	log := f.log.WithValues("xr", oxr.Resource.GetName())
 
 	specMap, _ := oxr.Resource.Object["spec"].(map[string]any)
-	spec, err := ParseSpec(specMap)
+	spec, err := parseSpec(specMap)
 	if err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "invalid spec"))
 		return rsp, nil
 	}
-	if errs := ValidateSpec(spec, in); len(errs) > 0 {
+	if errs := validateSpec(spec, in); len(errs) > 0 {
 		response.Fatal(rsp, errors.Wrap(errs.ToAggregate(), "invalid spec"))
 		return rsp, nil
 	}
-	plan, err := NewPlan(oxr.Resource.GetName(), oxr.Resource.GetLabels()[LabelClaimName], spec, in)
+	plan, err := newPlan(oxr.Resource.GetName(), oxr.Resource.GetLabels()[labelClaimName], spec, in)
 	if err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot plan the XR"))
 		return rsp, nil
 	}
-	o, err := ObservedFrom(req)
+	o, err := observedFrom(req)
 	if err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot get the observed composed resources"))
 		return rsp, nil
 	}
-	if errs := RefuseReplacement(plan, o); len(errs) > 0 {
+	if errs := refuseReplacement(plan, o); len(errs) > 0 {
 		response.Fatal(rsp, errors.Wrap(errs.ToAggregate(), "refusing a change that would replace a database or its network"))
 		return rsp, nil
 	}
-	st := DetectFailover(plan, o)
+	st := detectFailover(plan, o)
 
-	d, err := Build(plan, o, st)
+	d, err := buildAll(plan, o, st)
 	if err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "invalid input"))
 		return rsp, nil
@@ -139,10 +139,10 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: readiness(o, name)}
 	}
 	if st.PromotedOutOfBand {
-		if kept := KeepObserved(o, desired, true); len(kept) > 0 {
+		if kept := keepObserved(o, desired, true); len(kept) > 0 {
 			response.Normalf(rsp, "The replica was promoted out of band: keeping %d resources of the replicating graph until spec.activeRegion says what is permanent", len(kept)).TargetCompositeAndClaim()
 		}
-	} else if kept := KeepObserved(o, desired, false); len(kept) > 0 {
+	} else if kept := keepObserved(o, desired, false); len(kept) > 0 {
 		response.Warning(rsp, errors.Errorf("kept observed stateful resources the spec no longer asks for, so that no data is deleted: %v", kept)).TargetCompositeAndClaim()
 	}
 	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {
@@ -155,15 +155,15 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		response.Fatal(rsp, errors.Wrap(err, "cannot get the desired composite resource"))
 		return rsp, nil
 	}
-	allReady := AllReady(o, d)
-	status := BuildStatus(plan, o, st, d)
+	allReady := allReady(o, d)
+	status := buildStatus(plan, o, st, d)
 	sm, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&status)
 	if err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot encode the XR's status"))
 		return rsp, nil
 	}
 	dxr.Resource.Object["status"] = sm
-	dxr.ConnectionDetails = ConnectionDetails(plan, o, st)
+	dxr.ConnectionDetails = connectionDetails(plan, o, st)
 	if len(d.Waiting) > 0 && composedReady(o, d) {
 		// Ready means DR is armed: not while anything is withheld, even when all that is desired
 		// is Ready. (While some are not, Crossplane says which.)
@@ -178,12 +178,12 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	}
 
 	if st.PromotedOutOfBand {
-		response.ConditionTrue(rsp, TypeFailedOver, ReasonPromotedOutOfBand).
+		response.ConditionTrue(rsp, typeFailedOver, reasonPromotedOutOfBand).
 			WithMessage(fmt.Sprintf("The DR replica %s was promoted outside Crossplane and takes writes; Crossplane no longer asks for a replication source and deletes neither instance. To make this permanent set spec.activeRegion to %s.",
 				plan.Names.DBInstance(RoleDR), plan.Spec.Regions.DR)).TargetCompositeAndClaim()
 	}
 	if st.Switchover {
-		response.ConditionTrue(rsp, TypeFailedOver, ReasonPlannedSwitchover).
+		response.ConditionTrue(rsp, typeFailedOver, reasonPlannedSwitchover).
 			WithMessage(fmt.Sprintf("spec.activeRegion is %s: the DR instance %s is promoted (its replication source is dropped) and takes writes. "+
 				"The old primary %s in %s is kept as it is, deletion-protected, and no longer receives changes: it is not a replica. "+
 				"To re-seed %s as a replica, snapshot the old primary for safekeeping, turn off its deletion protection and delete it, then create a read replica of %s there.",
@@ -191,27 +191,27 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 				plan.Spec.Regions.Primary, plan.Names.DBInstance(RoleDR))).TargetCompositeAndClaim()
 	}
 	if len(d.Waiting) > 0 {
-		response.ConditionFalse(rsp, TypeStaged, ReasonWaitingObserved).
+		response.ConditionFalse(rsp, typeStaged, reasonWaitingObserved).
 			WithMessage("Waiting for " + strings.Join(d.Waiting, "; ")).TargetCompositeAndClaim()
 	} else {
-		response.ConditionTrue(rsp, TypeStaged, ReasonAllStaged).TargetCompositeAndClaim()
+		response.ConditionTrue(rsp, typeStaged, reasonAllStaged).TargetCompositeAndClaim()
 	}
 	log.Debug("Composed", "resources", len(d.Order), "waiting", len(d.Waiting), "phase", status.Phase)
 	return rsp, nil
 }
 
-// Build builds the managed resources of both regions for the plan, given what is observed and
+// buildAll builds the managed resources of both regions for the plan, given what is observed and
 // the failover state.
-func Build(p *Plan, o Observed, st FailoverState) (*Desired, error) {
-	d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
-	BuildNetwork(p, o, d)
-	BuildKMS(p, o, d)
-	BuildDatabase(p, o, st, d)
-	BuildStorage(p, o, d)
-	BuildSecret(p, o, d)
-	BuildMonitoring(p, o, st, d)
-	BuildDNS(p, o, st, d)
-	if err := BuildLambdas(p, o, st, d); err != nil {
+func buildAll(p *xrPlan, o observedState, st failoverState) (*desiredState, error) {
+	d := newDesired(clusterFlavour{}, p.ProviderConfig)
+	buildNetwork(p, o, d)
+	buildKMS(p, o, d)
+	buildDatabase(p, o, st, d)
+	buildStorage(p, o, d)
+	buildSecret(p, o, d)
+	buildMonitoring(p, o, st, d)
+	buildDNS(p, o, st, d)
+	if err := buildLambdas(p, o, st, d); err != nil {
 		return nil, err
 	}
 	return d, d.Err()

@@ -291,7 +291,7 @@ func TestRunFunctionStaging(t *testing.T) {
 			}
 			var staged *fnv1.Condition
 			for _, c := range rsp.GetConditions() {
-				if c.GetType() == TypeStaged {
+				if c.GetType() == typeStaged {
 					staged = c
 				}
 			}
@@ -376,11 +376,11 @@ func TestRunFunctionCompositeReady(t *testing.T) {
 	// The zone is Ready but does not report its id: the failover Lambda and the records wait.
 	noZoneID := maps.Clone(ready)
 	zone := map[string]any{}
-	if err := json.Unmarshal([]byte(noZoneID[string(ZoneName())]), &zone); err != nil {
+	if err := json.Unmarshal([]byte(noZoneID[string(zoneName())]), &zone); err != nil {
 		t.Fatal(err)
 	}
 	delete(zone["status"].(map[string]any)["atProvider"].(map[string]any), "zoneId")
-	noZoneID[string(ZoneName())] = mustJSON(zone)
+	noZoneID[string(zoneName())] = mustJSON(zone)
 	// Only what is desired on this pass is observed: the withheld resources are not.
 	rsp := runFn(t, newRequest(testInput, testXR(testSpec), noZoneID))
 	desired := rsp.GetDesired().GetResources()

@@ -13,32 +13,32 @@ import (
 
 // Input's group, version and kind as the Composition must spell them.
 const (
-	InputAPIVersion = "fn.pgdr.io/v1alpha1"
-	InputKind       = "Input"
+	inputAPIVersion = "fn.pgdr.io/v1alpha1"
+	inputKind       = "Input"
 )
 
 var reAccountID = regexp.MustCompile(`^[0-9]{12}$`)
 
-// ParseInput reads and checks the function's Input from the Composition's pipeline step.
-func ParseInput(req *fnv1.RunFunctionRequest) (*inputv1alpha1.Input, error) {
+// parseInput reads and checks the function's Input from the Composition's pipeline step.
+func parseInput(req *fnv1.RunFunctionRequest) (*inputv1alpha1.Input, error) {
 	if req.GetInput() == nil {
-		return nil, fmt.Errorf("the pipeline step has no input: add input with apiVersion %s and kind %s to the Composition's step", InputAPIVersion, InputKind)
+		return nil, fmt.Errorf("the pipeline step has no input: add input with apiVersion %s and kind %s to the Composition's step", inputAPIVersion, inputKind)
 	}
 	in := &inputv1alpha1.Input{}
 	if err := decode(req.GetInput().AsMap(), "input", in); err != nil {
-		return nil, fmt.Errorf("cannot parse the pipeline step's input as %s %s: %w", InputAPIVersion, InputKind, err)
+		return nil, fmt.Errorf("cannot parse the pipeline step's input as %s %s: %w", inputAPIVersion, inputKind, err)
 	}
-	if in.APIVersion != InputAPIVersion || in.Kind != InputKind {
-		return nil, fmt.Errorf("input: Invalid value: %q: the pipeline step's input must have apiVersion %s and kind %s", in.APIVersion+"/"+in.Kind, InputAPIVersion, InputKind)
+	if in.APIVersion != inputAPIVersion || in.Kind != inputKind {
+		return nil, fmt.Errorf("input: Invalid value: %q: the pipeline step's input must have apiVersion %s and kind %s", in.APIVersion+"/"+in.Kind, inputAPIVersion, inputKind)
 	}
-	if errs := ValidateInput(in); len(errs) > 0 {
+	if errs := validateInput(in); len(errs) > 0 {
 		return nil, errs.ToAggregate()
 	}
 	return in, nil
 }
 
-// ValidateInput checks the Input's fields.
-func ValidateInput(in *inputv1alpha1.Input) field.ErrorList {
+// validateInput checks the Input's fields.
+func validateInput(in *inputv1alpha1.Input) field.ErrorList {
 	var errs field.ErrorList
 	ip := field.NewPath("input")
 	if !reAccountID.MatchString(in.AccountID) {
@@ -48,8 +48,8 @@ func ValidateInput(in *inputv1alpha1.Input) field.ErrorList {
 	for i, a := range in.LambdaArtifacts {
 		ap := ip.Child("lambdaArtifacts").Index(i)
 		switch {
-		case !KnownRegion(a.Region):
-			errs = append(errs, field.NotSupported(ap.Child("region"), a.Region, SortedRegions()))
+		case !knownRegion(a.Region):
+			errs = append(errs, field.NotSupported(ap.Child("region"), a.Region, sortedRegions()))
 		case seen[a.Region]:
 			errs = append(errs, field.Duplicate(ap.Child("region"), a.Region))
 		}

@@ -8,19 +8,19 @@ import (
 	kmsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/kms/v1beta1"
 )
 
-// KeyDeletionWindowDays is how long a deleted key can still be recovered: the most AWS allows.
-const KeyDeletionWindowDays = 30
+// keyDeletionWindowDays is how long a deleted key can still be recovered: the most AWS allows.
+const keyDeletionWindowDays = 30
 
-// KeyName is the resource name of a region's KMS key: the multi-region primary key in the
+// keyName is the resource name of a region's KMS key: the multi-region primary key in the
 // primary region, its replica key in the DR region.
-func KeyName(r Role) resource.Name { return ResourceName(r, "kms-key") }
+func keyName(r Role) resource.Name { return resourceName(r, "kms-key") }
 
-// KeyARN returns the observed ARN of a region's key, or "".
-func KeyARN(o Observed, r Role) string {
+// keyARN returns the observed ARN of a region's key, or "".
+func keyARN(o observedState, r Role) string {
 	if r == RoleDR {
-		return deref(observedAs[kmsv1beta1.ReplicaKey](o, KeyName(r)).Status.AtProvider.Arn)
+		return deref(observedAs[kmsv1beta1.ReplicaKey](o, keyName(r)).Status.AtProvider.Arn)
 	}
-	return deref(observedAs[kmsv1beta1.Key](o, KeyName(r)).Status.AtProvider.Arn)
+	return deref(observedAs[kmsv1beta1.Key](o, keyName(r)).Status.AtProvider.Arn)
 }
 
 // keyUsers are the AWS services of the account that encrypt with the keys.
@@ -34,21 +34,21 @@ func keyUsers(region string) []string {
 	}
 }
 
-// KeyPolicy is a region's key policy: the account manages the key (the statement AWS requires
+// keyPolicy is a region's key policy: the account manages the key (the statement AWS requires
 // so that a key never becomes unmanageable), and the account's RDS, S3, SNS, CloudWatch and
 // CloudWatch Logs may use it for encryption, nothing else.
-func KeyPolicy(account, region string) PolicyDocument {
-	return Policy(
-		Statement{
+func keyPolicy(account, region string) policyDocument {
+	return policy(
+		statement{
 			Sid:       "AccountAdministersKey",
-			Effect:    Allow,
+			Effect:    allow,
 			Principal: map[string]any{"AWS": "arn:aws:iam::" + account + ":root"},
 			Action:    []string{"kms:*"},
 			Resource:  []string{"*"},
 		},
-		Statement{
+		statement{
 			Sid:       "AccountServicesUseKey",
-			Effect:    Allow,
+			Effect:    allow,
 			Principal: map[string]any{"Service": keyUsers(region)},
 			Action: []string{
 				"kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
@@ -60,53 +60,53 @@ func KeyPolicy(account, region string) PolicyDocument {
 	)
 }
 
-// BuildKMS adds the multi-region primary key and its alias in the primary region, and, once the
+// buildKMS adds the multi-region primary key and its alias in the primary region, and, once the
 // primary key's ARN is observed, its replica key and alias in the DR region.
-func BuildKMS(p *Plan, o Observed, d *Desired) {
+func buildKMS(p *xrPlan, o observedState, d *desiredState) {
 	pr, dr := p.Regions[RolePrimary], p.Regions[RoleDR]
-	d.Add(KeyName(RolePrimary), &kmsv1beta1.Key{
+	d.Add(keyName(RolePrimary), &kmsv1beta1.Key{
 		Spec: kmsv1beta1.KeySpec{ForProvider: kmsv1beta1.KeyParameters{
 			Region:               &pr.Region,
 			Description:          ptr("PostgreSQL DR pair " + p.Names.Base + ": databases, backups, topics, logs"),
 			MultiRegion:          ptr(true),
 			EnableKeyRotation:    ptr(true),
-			DeletionWindowInDays: ptr(float64(KeyDeletionWindowDays)),
+			DeletionWindowInDays: ptr(float64(keyDeletionWindowDays)),
 			KeyUsage:             ptr("ENCRYPT_DECRYPT"),
-			Policy:               KeyPolicy(p.Input.AccountID, pr.Region).JSON(),
+			Policy:               keyPolicy(p.Input.AccountID, pr.Region).JSON(),
 			Tags:                 p.Tags(RolePrimary, p.Names.Resource(RolePrimary, "key")),
 		}},
 	})
 	addAlias(p, d, RolePrimary, nil)
 
-	primaryARN := KeyARN(o, RolePrimary)
+	primaryARN := keyARN(o, RolePrimary)
 	if primaryARN == "" {
-		d.Wait(fmt.Sprintf("the primary KMS key's ARN (%s), to replicate the key to %s", KeyName(RolePrimary), dr.Region))
+		d.Wait(fmt.Sprintf("the primary KMS key's ARN (%s), to replicate the key to %s", keyName(RolePrimary), dr.Region))
 		return
 	}
-	d.Add(KeyName(RoleDR), &kmsv1beta1.ReplicaKey{
+	d.Add(keyName(RoleDR), &kmsv1beta1.ReplicaKey{
 		Spec: kmsv1beta1.ReplicaKeySpec{ForProvider: kmsv1beta1.ReplicaKeyParameters{
 			Region:               &dr.Region,
 			Description:          ptr("PostgreSQL DR pair " + p.Names.Base + ": replica of the primary region's key"),
 			PrimaryKeyArn:        ptr(primaryARN),
 			Enabled:              ptr(true),
-			DeletionWindowInDays: ptr(float64(KeyDeletionWindowDays)),
-			Policy:               KeyPolicy(p.Input.AccountID, dr.Region).JSON(),
+			DeletionWindowInDays: ptr(float64(keyDeletionWindowDays)),
+			Policy:               keyPolicy(p.Input.AccountID, dr.Region).JSON(),
 			Tags:                 p.Tags(RoleDR, p.Names.Resource(RoleDR, "key")),
 		}},
 	})
 	// An alias's key selector only finds Keys, not ReplicaKeys: the DR alias names its key by ARN.
-	drARN := KeyARN(o, RoleDR)
+	drARN := keyARN(o, RoleDR)
 	if drARN == "" {
-		d.Wait(fmt.Sprintf("the DR replica key's ARN (%s), to alias it", KeyName(RoleDR)))
+		d.Wait(fmt.Sprintf("the DR replica key's ARN (%s), to alias it", keyName(RoleDR)))
 		return
 	}
 	addAlias(p, d, RoleDR, &kmsv1beta1.AliasParameters{TargetKeyID: ptr(drARN)})
 }
 
-func addAlias(p *Plan, d *Desired, role Role, params *kmsv1beta1.AliasParameters) {
+func addAlias(p *xrPlan, d *desiredState, role Role, params *kmsv1beta1.AliasParameters) {
 	if params == nil {
-		params = &kmsv1beta1.AliasParameters{TargetKeyIDSelector: d.Select(KeyName(role))}
+		params = &kmsv1beta1.AliasParameters{TargetKeyIDSelector: d.Select(keyName(role))}
 	}
 	params.Region = ptr(p.Regions[role].Region)
-	d.Add(ResourceName(role, "kms-alias"), Named(&kmsv1beta1.Alias{Spec: kmsv1beta1.AliasSpec{ForProvider: *params}}, p.Names.KMSAlias(role)))
+	d.Add(resourceName(role, "kms-alias"), named(&kmsv1beta1.Alias{Spec: kmsv1beta1.AliasSpec{ForProvider: *params}}, p.Names.KMSAlias(role)))
 }

@@ -24,15 +24,15 @@ import (
 	"github.com/pgdr/function-postgres-dr/lambda/contract"
 )
 
-// LambdaRegion is the role of the region the Lambdas, their schedule and their trigger live in:
+// lambdaRegion is the role of the region the Lambdas, their schedule and their trigger live in:
 // the DR region, so that the failover path works when the primary region is gone.
-const LambdaRegion = RoleDR
+const lambdaRegion = RoleDR
 
 // Lambda settings the spec does not choose.
 const (
-	// LambdaLogRetentionDays is how long the Lambdas' logs are kept: long enough to read what a
+	// lambdaLogRetentionDays is how long the Lambdas' logs are kept: long enough to read what a
 	// failover did after the fact.
-	LambdaLogRetentionDays = 90
+	lambdaLogRetentionDays = 90
 	lambdaMemoryMB         = 256
 	// lagTimeout covers two connection timeouts, the heartbeat wait and slack.
 	lagTimeout = 30 * time.Second
@@ -45,27 +45,27 @@ const (
 	arnPartition = "aws"
 )
 
-// LambdaName is the resource name of a Lambda function; its role, policy, log group, rules,
+// lambdaName is the resource name of a Lambda function; its role, policy, log group, rules,
 // targets and permissions are named after it.
-func LambdaName(function string) resource.Name { return ResourceName(LambdaRegion, "lambda", function) }
+func lambdaName(function string) resource.Name { return resourceName(lambdaRegion, "lambda", function) }
 
 func lambdaPart(function, part string) resource.Name {
-	return resource.Name(string(LambdaName(function)) + "-" + part)
+	return resource.Name(string(lambdaName(function)) + "-" + part)
 }
 
-// LambdaAWSName is the AWS name of a Lambda function.
-func LambdaAWSName(p *Plan, function string) string { return p.Names.Lambda(LambdaRegion, function) }
+// lambdaAWSName is the AWS name of a Lambda function.
+func lambdaAWSName(p *xrPlan, function string) string { return p.Names.Lambda(lambdaRegion, function) }
 
-// LambdaLogGroup is the CloudWatch Logs group of a Lambda function: Lambda's default name,
+// lambdaLogGroup is the CloudWatch Logs group of a Lambda function: Lambda's default name,
 // created beforehand so that it is encrypted and expires.
-func LambdaLogGroup(p *Plan, function string) string {
-	return "/aws/lambda/" + LambdaAWSName(p, function)
+func lambdaLogGroup(p *xrPlan, function string) string {
+	return "/aws/lambda/" + lambdaAWSName(p, function)
 }
 
-// LambdaArtifacts returns where the Lambdas' zips are in the region the Lambdas run in (Lambda
+// lambdaArtifacts returns where the Lambdas' zips are in the region the Lambdas run in (Lambda
 // reads code only from a bucket in its own region), with the default object keys filled in.
-func LambdaArtifacts(p *Plan) (inputv1alpha1.LambdaArtifacts, error) {
-	region := p.Regions[LambdaRegion].Region
+func lambdaArtifacts(p *xrPlan) (inputv1alpha1.LambdaArtifacts, error) {
+	region := p.Regions[lambdaRegion].Region
 	if p.Input != nil {
 		for _, a := range p.Input.LambdaArtifacts {
 			if a.Region != region {
@@ -92,7 +92,7 @@ type lambdaFunction struct {
 	timeout     time.Duration
 	reserved    *float64
 	env         map[string]string
-	statements  []Statement
+	statements  []statement
 	missing     needs
 }
 
@@ -106,15 +106,15 @@ func (n *needs) get(v, what string) string {
 	return v
 }
 
-// BuildLambdas adds, in the DR region, the replication-lag monitor and the failover
+// buildLambdas adds, in the DR region, the replication-lag monitor and the failover
 // orchestrator: each with its IAM role (least privilege, no wildcard actions), its encrypted log
 // group and its function in the DR VPC's Lambda subnets; the schedule that runs the monitor
 // (disabled while there is no replica to measure); and, in Automatic mode while the DR instance
 // replicates, the rule that invokes the failover Lambda when the composite alarm "primary
 // unhealthy" goes to ALARM. In Manual mode that alarm only notifies. It returns an error, for a
 // Fatal result, when the Input locates no Lambda zips in the DR region.
-func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
-	art, err := LambdaArtifacts(p)
+func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState) error {
+	art, err := lambdaArtifacts(p)
 	if err != nil {
 		return err
 	}
@@ -122,30 +122,30 @@ func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
 
 	// What both Lambdas need: the databases' endpoints and the secret with their credentials.
 	var common needs
-	secretARN := common.get(DBSecretARN(o), fmt.Sprintf("the master password secret's ARN (%s)", MasterSecretName()))
+	secretARN := common.get(dbSecretARN(o), fmt.Sprintf("the master password secret's ARN (%s)", masterSecretName()))
 	// The secret is encrypted with the key of the region it is in: RDS's master user secret is in
 	// the primary region; a replica of it in the DR region would be under the DR key.
 	secretRole := secretKeyRole(p, secretARN)
-	secretKeyARN := common.get(KeyARN(o, secretRole), fmt.Sprintf("the %s KMS key's ARN (%s)", roleTitle(secretRole), KeyName(secretRole)))
-	primaryHost := common.get(DBEndpoint(o, RolePrimary), fmt.Sprintf("the primary database's endpoint (%s)", DBInstanceName(RolePrimary)))
-	replicaHost := common.get(DBEndpoint(o, RoleDR), fmt.Sprintf("the DR database's endpoint (%s)", DBInstanceName(RoleDR)))
+	secretKeyARN := common.get(keyARN(o, secretRole), fmt.Sprintf("the %s KMS key's ARN (%s)", roleTitle(secretRole), keyName(secretRole)))
+	primaryHost := common.get(dbEndpoint(o, RolePrimary), fmt.Sprintf("the primary database's endpoint (%s)", DBInstanceName(RolePrimary)))
+	replicaHost := common.get(dbEndpoint(o, RoleDR), fmt.Sprintf("the DR database's endpoint (%s)", DBInstanceName(RoleDR)))
 	env := map[string]string{
 		contract.EnvPrimaryHost: primaryHost,
-		contract.EnvPrimaryPort: strconv.Itoa(PostgresPort),
+		contract.EnvPrimaryPort: strconv.Itoa(postgresPort),
 		contract.EnvReplicaHost: replicaHost,
-		contract.EnvReplicaPort: strconv.Itoa(PostgresPort),
+		contract.EnvReplicaPort: strconv.Itoa(postgresPort),
 		contract.EnvDBName:      p.Spec.Postgres.DatabaseName,
 		contract.EnvDBSecretARN: secretARN,
 		contract.EnvDBUsername:  p.Spec.Postgres.Username,
 	}
-	readSecret := []Statement{
+	readSecret := []statement{
 		{
-			Sid: "ReadDatabaseSecret", Effect: Allow,
+			Sid: "ReadDatabaseSecret", Effect: allow,
 			Action:   []string{"secretsmanager:GetSecretValue"},
 			Resource: []string{secretARN},
 		},
 		{
-			Sid: "DecryptDatabaseSecret", Effect: Allow,
+			Sid: "DecryptDatabaseSecret", Effect: allow,
 			Action:    []string{"kms:Decrypt"},
 			Resource:  []string{secretKeyARN},
 			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager." + p.Regions[secretRole].Region + ".amazonaws.com"}},
@@ -161,10 +161,10 @@ func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
 			contract.EnvPairName:        p.Names.Base,
 			contract.EnvMetricNamespace: contract.DefaultMetricNamespace,
 		}),
-		statements: append([]Statement{{
+		statements: append([]statement{{
 			// CloudWatch has no resources to name for PutMetricData: the namespace condition is
 			// what limits it.
-			Sid: "PublishLagMetrics", Effect: Allow,
+			Sid: "PublishLagMetrics", Effect: allow,
 			Action:    []string{"cloudwatch:PutMetricData"},
 			Resource:  []string{"*"},
 			Condition: map[string]map[string]any{"StringEquals": {"cloudwatch:namespace": contract.DefaultMetricNamespace}},
@@ -173,11 +173,11 @@ func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
 	}
 
 	failoverMissing := append(needs{}, common...)
-	replicaARN := failoverMissing.get(DBInstanceARN(o, RoleDR), fmt.Sprintf("the DR database's ARN (%s)", DBInstanceName(RoleDR)))
-	topicARN := failoverMissing.get(TopicARN(o, RoleDR), fmt.Sprintf("the DR alarm topic's ARN (%s)", TopicName(RoleDR)))
-	topicKeyARN := failoverMissing.get(KeyARN(o, RoleDR), fmt.Sprintf("the DR KMS key's ARN (%s)", KeyName(RoleDR)))
-	zoneID := failoverMissing.get(HostedZoneID(p, o), fmt.Sprintf("the hosted zone's id (%s)", ZoneName()))
-	fqdn := failoverMissing.get(RecordFQDN(p, o), fmt.Sprintf("the PRIMARY record's name (%s)", DNSRecordName(RolePrimary)))
+	replicaARN := failoverMissing.get(dbInstanceARN(o, RoleDR), fmt.Sprintf("the DR database's ARN (%s)", DBInstanceName(RoleDR)))
+	topicARN := failoverMissing.get(topicARN(o, RoleDR), fmt.Sprintf("the DR alarm topic's ARN (%s)", topicName(RoleDR)))
+	topicKeyARN := failoverMissing.get(keyARN(o, RoleDR), fmt.Sprintf("the DR KMS key's ARN (%s)", keyName(RoleDR)))
+	zoneID := failoverMissing.get(hostedZoneID(p, o), fmt.Sprintf("the hosted zone's id (%s)", zoneName()))
+	fqdn := failoverMissing.get(recordFQDN(p, o), fmt.Sprintf("the PRIMARY record's name (%s)", dnsRecordName(RolePrimary)))
 	zoneARN := fmt.Sprintf("arn:%s:route53:::hostedzone/%s", arnPartition, zoneID)
 	failover := lambdaFunction{
 		function:    contract.FunctionFailover,
@@ -187,28 +187,28 @@ func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
 		// One failover at a time.
 		reserved: ptr(float64(1)),
 		env: merge(env, map[string]string{
-			contract.EnvAlarmName:           AlarmAWSName(p, RoleDR, AlarmPrimaryUnhealthy),
+			contract.EnvAlarmName:           alarmAWSName(p, RoleDR, alarmPrimaryUnhealthy),
 			contract.EnvReplicaInstanceID:   p.Names.DBInstance(RoleDR),
 			contract.EnvHostedZoneID:        zoneID,
 			contract.EnvRecordName:          fqdn,
-			contract.EnvRecordSetIdentifier: SetIDPrimary,
-			contract.EnvRecordTTL:           strconv.Itoa(RecordTTL),
+			contract.EnvRecordSetIdentifier: setIDPrimary,
+			contract.EnvRecordTTL:           strconv.Itoa(recordTTL),
 			contract.EnvTopicARN:            topicARN,
 		}),
-		statements: append([]Statement{
+		statements: append([]statement{
 			{
-				Sid: "PromoteReplica", Effect: Allow,
+				Sid: "PromoteReplica", Effect: allow,
 				Action:   []string{"rds:DescribeDBInstances", "rds:PromoteReadReplica"},
 				Resource: []string{replicaARN},
 			},
 			{
-				Sid: "ReadFailoverRecord", Effect: Allow,
+				Sid: "ReadFailoverRecord", Effect: allow,
 				Action:   []string{"route53:ListResourceRecordSets"},
 				Resource: []string{zoneARN},
 			},
 			{
 				// Only an UPSERT of the CNAME of the failover record's name.
-				Sid: "RepointFailoverRecord", Effect: Allow,
+				Sid: "RepointFailoverRecord", Effect: allow,
 				Action:   []string{"route53:ChangeResourceRecordSets"},
 				Resource: []string{zoneARN},
 				Condition: map[string]map[string]any{"ForAllValues:StringEquals": {
@@ -218,13 +218,13 @@ func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
 				}},
 			},
 			{
-				Sid: "Notify", Effect: Allow,
+				Sid: "Notify", Effect: allow,
 				Action:   []string{"sns:Publish"},
 				Resource: []string{topicARN},
 			},
 			{
 				// The topic is encrypted: publishing to it encrypts with its key.
-				Sid: "EncryptNotification", Effect: Allow,
+				Sid: "EncryptNotification", Effect: allow,
 				Action:    []string{"kms:GenerateDataKey", "kms:Decrypt"},
 				Resource:  []string{topicKeyARN},
 				Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "sns." + dr.Region + ".amazonaws.com"}},
@@ -237,7 +237,7 @@ func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
 	failoverDesired := buildLambda(p, o, d, art.Bucket, failover)
 
 	state := "ENABLED"
-	if !Replicating(st) {
+	if !isReplicating(st) {
 		// Nothing replicates: the monitor would only write heartbeats to an instance that is no
 		// longer the writer.
 		state = "DISABLED"
@@ -252,11 +252,11 @@ func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
 		State:              ptr(state),
 	})
 
-	if p.Spec.Failover.Mode != v1alpha1.FailoverAutomatic || !Replicating(st) {
+	if p.Spec.Failover.Mode != v1alpha1.FailoverAutomatic || !isReplicating(st) {
 		return nil
 	}
-	alarm := AlarmName(RoleDR, AlarmPrimaryUnhealthy)
-	alarmARN := AlarmARN(o, RoleDR, AlarmPrimaryUnhealthy)
+	alarm := alarmName(RoleDR, alarmPrimaryUnhealthy)
+	alarmARN := alarmARN(o, RoleDR, alarmPrimaryUnhealthy)
 	if alarmARN == "" {
 		d.Wait(fmt.Sprintf("the composite alarm's ARN (%s), for the rule that invokes the failover Lambda", alarm))
 		return nil
@@ -266,7 +266,7 @@ func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
 		"detail-type": []string{contract.AlarmEventDetailType},
 		"resources":   []string{alarmARN},
 		"detail": map[string]any{
-			"alarmName": []string{AlarmAWSName(p, RoleDR, AlarmPrimaryUnhealthy)},
+			"alarmName": []string{alarmAWSName(p, RoleDR, alarmPrimaryUnhealthy)},
 			"state":     map[string]any{"value": []string{contract.AlarmStateAlarm}},
 		},
 	})
@@ -280,15 +280,15 @@ func BuildLambdas(p *Plan, o Observed, st FailoverState, d *Desired) error {
 
 // buildLambda adds a Lambda's role, its VPC access, its log group, and, once the observed values
 // they name are known, its policy and function. It reports whether the function is desired.
-func buildLambda(p *Plan, o Observed, d *Desired, bucket string, l lambdaFunction) bool {
-	region := p.Regions[LambdaRegion].Region
-	iamName := p.Names.IAM(LambdaRegion, l.function)
+func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l lambdaFunction) bool {
+	region := p.Regions[lambdaRegion].Region
+	iamName := p.Names.IAM(lambdaRegion, l.function)
 	role := lambdaPart(l.function, "role")
-	d.Add(role, Named(&iamv1beta1.Role{
+	d.Add(role, named(&iamv1beta1.Role{
 		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
 			Description:      ptr("Runs the " + l.function + " Lambda of " + p.Names.Base),
-			AssumeRolePolicy: AssumeRole("lambda.amazonaws.com").JSON(),
-			Tags:             p.Tags(LambdaRegion, iamName),
+			AssumeRolePolicy: assumeRole("lambda.amazonaws.com").JSON(),
+			Tags:             p.Tags(lambdaRegion, iamName),
 		}},
 	}, iamName))
 	vpcAccess := lambdaPart(l.function, "vpc-access")
@@ -301,24 +301,24 @@ func buildLambda(p *Plan, o Observed, d *Desired, bucket string, l lambdaFunctio
 
 	missing := append(needs{}, l.missing...)
 	logs := lambdaPart(l.function, "logs")
-	if logKeyARN := missing.get(KeyARN(o, LambdaRegion), fmt.Sprintf("the %s KMS key's ARN (%s)", roleTitle(LambdaRegion), KeyName(LambdaRegion))); logKeyARN != "" {
-		d.Add(logs, Named(&cloudwatchlogsv1beta1.Group{
+	if logKeyARN := missing.get(keyARN(o, lambdaRegion), fmt.Sprintf("the %s KMS key's ARN (%s)", roleTitle(lambdaRegion), keyName(lambdaRegion))); logKeyARN != "" {
+		d.Add(logs, named(&cloudwatchlogsv1beta1.Group{
 			Spec: cloudwatchlogsv1beta1.GroupSpec{ForProvider: cloudwatchlogsv1beta1.GroupParameters{
 				Region:          &region,
 				KMSKeyID:        ptr(logKeyARN),
-				RetentionInDays: ptr(float64(LambdaLogRetentionDays)),
-				Tags:            p.Tags(LambdaRegion, LambdaLogGroup(p, l.function)),
+				RetentionInDays: ptr(float64(lambdaLogRetentionDays)),
+				Tags:            p.Tags(lambdaRegion, lambdaLogGroup(p, l.function)),
 			}},
-		}, LambdaLogGroup(p, l.function)))
+		}, lambdaLogGroup(p, l.function)))
 	}
 
 	if len(missing) > 0 {
-		d.Wait(fmt.Sprintf("%s, for the %s Lambda (%s)", joinAnd(missing), l.function, LambdaName(l.function)))
+		d.Wait(fmt.Sprintf("%s, for the %s Lambda (%s)", joinAnd(missing), l.function, lambdaName(l.function)))
 		return false
 	}
-	d.Add(lambdaPart(l.function, "policy"), Named(&iamv1beta1.RolePolicy{
+	d.Add(lambdaPart(l.function, "policy"), named(&iamv1beta1.RolePolicy{
 		Spec: iamv1beta1.RolePolicySpec{ForProvider: iamv1beta1.RolePolicyParameters{
-			Policy:       Policy(l.statements...).JSON(),
+			Policy:       policy(l.statements...).JSON(),
 			RoleSelector: d.Select(role),
 		}},
 	}, iamName))
@@ -338,7 +338,7 @@ func buildLambda(p *Plan, o Observed, d *Desired, bucket string, l lambdaFunctio
 	for k, v := range l.env {
 		vars[k] = ptr(v)
 	}
-	d.Add(LambdaName(l.function), Named(&lambdav1beta2.Function{
+	d.Add(lambdaName(l.function), named(&lambdav1beta2.Function{
 		Spec: lambdav1beta2.FunctionSpec{ForProvider: lambdav1beta2.FunctionParameters{
 			Region:        &region,
 			Description:   ptr(l.description),
@@ -355,8 +355,8 @@ func buildLambda(p *Plan, o Observed, d *Desired, bucket string, l lambdaFunctio
 			ReservedConcurrentExecutions: l.reserved,
 			RoleSelector:                 d.Select(role),
 			VPCConfig: &lambdav1beta2.VPCConfigParameters{
-				SubnetIDSelector:        d.SelectAll(TierLabels(LambdaRegion, TierLambda)),
-				SecurityGroupIDSelector: d.Select(SecurityGroupName(LambdaRegion, SGLambda)),
+				SubnetIDSelector:        d.SelectAll(tierLabels(lambdaRegion, tierLambda)),
+				SecurityGroupIDSelector: d.Select(securityGroupName(lambdaRegion, sgLambda)),
 			},
 			LoggingConfig: &lambdav1beta2.LoggingConfigParameters{
 				LogFormat:           ptr("JSON"),
@@ -364,29 +364,29 @@ func buildLambda(p *Plan, o Observed, d *Desired, bucket string, l lambdaFunctio
 				ApplicationLogLevel: ptr("INFO"),
 				SystemLogLevel:      ptr("WARN"),
 			},
-			Tags: p.Tags(LambdaRegion, LambdaAWSName(p, l.function)),
+			Tags: p.Tags(lambdaRegion, lambdaAWSName(p, l.function)),
 		}},
-	}, LambdaAWSName(p, l.function)))
+	}, lambdaAWSName(p, l.function)))
 	return true
 }
 
 // addTrigger adds an EventBridge rule in the Lambdas' region, and, once the function is desired
 // and the rule's and the function's ARNs are observed, the rule's target and the function's
 // permission for it.
-func addTrigger(p *Plan, o Observed, d *Desired, function, purpose string, fnDesired bool, rule *cloudwatcheventsv1beta1.RuleParameters) {
-	region := p.Regions[LambdaRegion].Region
+func addTrigger(p *xrPlan, o observedState, d *desiredState, function, purpose string, fnDesired bool, rule *cloudwatcheventsv1beta1.RuleParameters) {
+	region := p.Regions[lambdaRegion].Region
 	ruleName := lambdaPart(function, purpose)
 	// EventBridge rule names have Lambda's 64-character limit.
-	awsName := p.Names.Lambda(LambdaRegion, function+"-"+purpose)
+	awsName := p.Names.Lambda(lambdaRegion, function+"-"+purpose)
 	rule.Region = &region
-	rule.Tags = p.Tags(LambdaRegion, awsName)
-	d.Add(ruleName, Named(&cloudwatcheventsv1beta1.Rule{Spec: cloudwatcheventsv1beta1.RuleSpec{ForProvider: *rule}}, awsName))
+	rule.Tags = p.Tags(lambdaRegion, awsName)
+	d.Add(ruleName, named(&cloudwatcheventsv1beta1.Rule{Spec: cloudwatcheventsv1beta1.RuleSpec{ForProvider: *rule}}, awsName))
 
 	if !fnDesired {
 		return // The function's own wait says what it needs.
 	}
 	var missing needs
-	fnARN := missing.get(deref(observedAs[lambdav1beta2.Function](o, LambdaName(function)).Status.AtProvider.Arn), fmt.Sprintf("the %s Lambda's ARN (%s)", function, LambdaName(function)))
+	fnARN := missing.get(deref(observedAs[lambdav1beta2.Function](o, lambdaName(function)).Status.AtProvider.Arn), fmt.Sprintf("the %s Lambda's ARN (%s)", function, lambdaName(function)))
 	ruleARN := missing.get(deref(observedAs[cloudwatcheventsv1beta1.Rule](o, ruleName).Status.AtProvider.Arn), fmt.Sprintf("the rule's ARN (%s)", ruleName))
 	if len(missing) > 0 {
 		d.Wait(fmt.Sprintf("%s, for the rule's target and invoke permission", joinAnd(missing)))
@@ -403,7 +403,7 @@ func addTrigger(p *Plan, o Observed, d *Desired, function, purpose string, fnDes
 	d.Add(lambdaPart(function, purpose+"-permission"), &lambdav1beta1.Permission{
 		Spec: lambdav1beta1.PermissionSpec{ForProvider: lambdav1beta1.PermissionParameters{
 			Region:               &region,
-			FunctionNameSelector: d.Select(LambdaName(function)),
+			FunctionNameSelector: d.Select(lambdaName(function)),
 			StatementID:          ptr("events-" + purpose),
 			Action:               ptr("lambda:InvokeFunction"),
 			Principal:            ptr("events.amazonaws.com"),
@@ -414,7 +414,7 @@ func addTrigger(p *Plan, o Observed, d *Desired, function, purpose string, fnDes
 
 // secretKeyRole is the role of the region a secret ARN is in, whose key encrypts it: the
 // primary's unless the ARN names the DR region.
-func secretKeyRole(p *Plan, secretARN string) Role {
+func secretKeyRole(p *xrPlan, secretARN string) Role {
 	// arn:aws:secretsmanager:<region>:<account>:secret:<name>
 	if parts := strings.SplitN(secretARN, ":", 5); len(parts) == 5 && parts[3] == p.Regions[RoleDR].Region {
 		return RoleDR

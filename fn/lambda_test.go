@@ -22,12 +22,12 @@ import (
 
 // lambdaBuild runs the builders the Lambdas depend on (the topic, the composite alarm, the zone)
 // and the Lambdas.
-func lambdaBuild(t *testing.T, p *Plan, st FailoverState) func(Observed, *Desired) {
+func lambdaBuild(t *testing.T, p *xrPlan, st failoverState) func(observedState, *desiredState) {
 	t.Helper()
-	return func(o Observed, d *Desired) {
-		BuildMonitoring(p, o, st, d)
-		BuildDNS(p, o, st, d)
-		if err := BuildLambdas(p, o, st, d); err != nil {
+	return func(o observedState, d *desiredState) {
+		buildMonitoring(p, o, st, d)
+		buildDNS(p, o, st, d)
+		if err := buildLambdas(p, o, st, d); err != nil {
 			t.Fatalf("BuildLambdas: %v", err)
 		}
 	}
@@ -35,7 +35,7 @@ func lambdaBuild(t *testing.T, p *Plan, st FailoverState) func(Observed, *Desire
 
 // lambdaSet returns the resource names of a Lambda and, when given, of its triggers.
 func lambdaSet(function string, triggers ...string) []string {
-	out := []string{string(LambdaName(function))}
+	out := []string{string(lambdaName(function))}
 	for _, part := range []string{"logs", "policy", "role", "vpc-access"} {
 		out = append(out, string(lambdaPart(function, part)))
 	}
@@ -71,7 +71,7 @@ func TestLambdaArtifacts(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			p := testPlan(t, builderSpec, func(in *inputv1alpha1.Input) { in.LambdaArtifacts = tc.in })
-			got, err := LambdaArtifacts(p)
+			got, err := lambdaArtifacts(p)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("\n%s\nLambdaArtifacts: -want, +got:\n%s", tc.reason, diff)
 			}
@@ -83,8 +83,8 @@ func TestLambdaArtifacts(t *testing.T) {
 			if len(tc.wantErr) == 0 && err != nil {
 				t.Errorf("\n%s\nunexpected error: %v", tc.reason, err)
 			}
-			d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
-			if berr := BuildLambdas(p, Observed{}, FailoverState{Writer: RolePrimary}, d); (berr != nil) != (err != nil) || (berr != nil && len(d.Order) > 0) {
+			d := newDesired(clusterFlavour{}, p.ProviderConfig)
+			if berr := buildLambdas(p, observedState{}, failoverState{Writer: RolePrimary}, d); (berr != nil) != (err != nil) || (berr != nil && len(d.Order) > 0) {
 				t.Errorf("\n%s\nBuildLambdas: error %v with %d resources; want the same error as LambdaArtifacts and, on error, nothing desired", tc.reason, berr, len(d.Order))
 			}
 		})
@@ -98,9 +98,9 @@ func TestBuildLambdas(t *testing.T) {
 	lag, fo := contract.FunctionReplicationLag, contract.FunctionFailover
 	cases := map[string]struct {
 		reason    string
-		plan      *Plan
-		observed  Observed
-		st        FailoverState
+		plan      *xrPlan
+		observed  observedState
+		st        failoverState
 		settle    bool
 		want      []string
 		schedule  string
@@ -109,8 +109,8 @@ func TestBuildLambdas(t *testing.T) {
 		"NothingObserved": {
 			reason:   "Roles, their VPC access and the schedule need nothing observed; the rest waits for the databases, keys, topic and zone.",
 			plan:     auto,
-			observed: Observed{},
-			st:       FailoverState{Writer: RolePrimary},
+			observed: observedState{},
+			st:       failoverState{Writer: RolePrimary},
 			want: []string{
 				string(lambdaPart(fo, "role")), string(lambdaPart(fo, "vpc-access")),
 				string(lambdaPart(lag, "role")), string(lambdaPart(lag, "schedule")), string(lambdaPart(lag, "vpc-access")),
@@ -122,7 +122,7 @@ func TestBuildLambdas(t *testing.T) {
 			reason:   "Automatic: the composite alarm's state change invokes the failover Lambda.",
 			plan:     auto,
 			observed: replicating,
-			st:       DetectFailover(auto, replicating),
+			st:       detectFailover(auto, replicating),
 			settle:   true,
 			want:     slices.Concat(lambdaSet(fo, "alarm"), lambdaSet(lag, "schedule")),
 			schedule: "ENABLED",
@@ -131,7 +131,7 @@ func TestBuildLambdas(t *testing.T) {
 			reason:   "Manual: the composite alarm only notifies; the failover Lambda exists but nothing invokes it.",
 			plan:     manual,
 			observed: dataLayer(t, manual, false),
-			st:       FailoverState{Writer: RolePrimary},
+			st:       failoverState{Writer: RolePrimary},
 			settle:   true,
 			want:     slices.Concat(lambdaSet(fo), lambdaSet(lag, "schedule")),
 			schedule: "ENABLED",
@@ -140,7 +140,7 @@ func TestBuildLambdas(t *testing.T) {
 			reason:   "After a failover nothing replicates: no failover trigger, the monitor's schedule disabled, the Lambdas and their logs kept.",
 			plan:     auto,
 			observed: promoted,
-			st:       DetectFailover(auto, promoted),
+			st:       detectFailover(auto, promoted),
 			settle:   true,
 			want:     slices.Concat(lambdaSet(fo), lambdaSet(lag, "schedule")),
 			schedule: "DISABLED",
@@ -149,7 +149,7 @@ func TestBuildLambdas(t *testing.T) {
 			reason:   "A planned switchover disarms the failover path like a failover.",
 			plan:     auto,
 			observed: replicating,
-			st:       FailoverState{Writer: RoleDR, Switchover: true},
+			st:       failoverState{Writer: RoleDR, Switchover: true},
 			settle:   true,
 			want:     slices.Concat(lambdaSet(fo), lambdaSet(lag, "schedule")),
 			schedule: "DISABLED",
@@ -157,10 +157,10 @@ func TestBuildLambdas(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := NewDesired(ClusterFlavour{}, tc.plan.ProviderConfig)
+			d := newDesired(clusterFlavour{}, tc.plan.ProviderConfig)
 			if tc.settle {
 				d, _ = settle(t, tc.plan, tc.observed, lambdaBuild(t, tc.plan, tc.st))
-			} else if err := BuildLambdas(tc.plan, tc.observed, tc.st, d); err != nil {
+			} else if err := buildLambdas(tc.plan, tc.observed, tc.st, d); err != nil {
 				t.Fatal(err)
 			}
 			want := append([]string(nil), tc.want...)
@@ -185,13 +185,13 @@ func TestBuildLambdas(t *testing.T) {
 func TestLambdaFunctions(t *testing.T) {
 	p := testPlan(t, builderSpec)
 	replicating, promoted := dataLayer(t, p, false), dataLayer(t, p, true)
-	d, o := settle(t, p, replicating, lambdaBuild(t, p, DetectFailover(p, replicating)))
-	dPromoted, _ := settle(t, p, promoted, lambdaBuild(t, p, DetectFailover(p, promoted)))
+	d, o := settle(t, p, replicating, lambdaBuild(t, p, detectFailover(p, replicating)))
+	dPromoted, _ := settle(t, p, promoted, lambdaBuild(t, p, detectFailover(p, promoted)))
 
 	dbEnv := map[string]string{
-		"PRIMARY_HOST": DBEndpoint(o, RolePrimary), "PRIMARY_PORT": "5432",
-		"REPLICA_HOST": DBEndpoint(o, RoleDR), "REPLICA_PORT": "5432",
-		"DB_NAME": "app", "DB_SECRET_ARN": DBSecretARN(o), "DB_USERNAME": "pgadmin",
+		"PRIMARY_HOST": dbEndpoint(o, RolePrimary), "PRIMARY_PORT": "5432",
+		"REPLICA_HOST": dbEndpoint(o, RoleDR), "REPLICA_PORT": "5432",
+		"DB_NAME": "app", "DB_SECRET_ARN": dbSecretARN(o), "DB_USERNAME": "pgadmin",
 	}
 	with := func(extra map[string]string) map[string]*string {
 		out := map[string]*string{}
@@ -210,8 +210,8 @@ func TestLambdaFunctions(t *testing.T) {
 			Environment:  &lambdav1beta2.EnvironmentParameters{Variables: env},
 			RoleSelector: selectorOf(lambdaPart(function, "role")),
 			VPCConfig: &lambdav1beta2.VPCConfigParameters{
-				SubnetIDSelector:        d.SelectAll(TierLabels(RoleDR, TierLambda)),
-				SecurityGroupIDSelector: selectorOf(SecurityGroupName(RoleDR, SGLambda)),
+				SubnetIDSelector:        d.SelectAll(tierLabels(RoleDR, tierLambda)),
+				SecurityGroupIDSelector: selectorOf(securityGroupName(RoleDR, sgLambda)),
 			},
 			LoggingConfig: &lambdav1beta2.LoggingConfigParameters{
 				LogFormat: ptr("JSON"), LogGroupSelector: selectorOf(lambdaPart(function, "logs")),
@@ -235,43 +235,43 @@ func TestLambdaFunctions(t *testing.T) {
 			reason:   "The orchestrator: promote timeout plus a minute, one at a time, and what it repoints and notifies.",
 			function: contract.FunctionFailover,
 			want: fn(contract.FunctionFailover, "fo.zip", 660, ptr(float64(1)), with(map[string]string{
-				"ALARM_NAME":          AlarmAWSName(p, RoleDR, AlarmPrimaryUnhealthy),
+				"ALARM_NAME":          alarmAWSName(p, RoleDR, alarmPrimaryUnhealthy),
 				"REPLICA_INSTANCE_ID": p.Names.DBInstance(RoleDR),
-				"HOSTED_ZONE_ID":      deref(observedAs[route53v1beta1.Zone](o, ZoneName()).Status.AtProvider.ZoneID),
+				"HOSTED_ZONE_ID":      deref(observedAs[route53v1beta1.Zone](o, zoneName()).Status.AtProvider.ZoneID),
 				"RECORD_NAME":         "db.pgdr.internal", "RECORD_SET_IDENTIFIER": "primary", "RECORD_TTL": "30",
-				"TOPIC_ARN": TopicARN(o, RoleDR),
+				"TOPIC_ARN": topicARN(o, RoleDR),
 			})),
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			f, ok := d.Resources[LambdaName(tc.function)].(*lambdav1beta2.Function)
+			f, ok := d.Resources[lambdaName(tc.function)].(*lambdav1beta2.Function)
 			if !ok {
-				t.Fatalf("\n%s\n%s is not a desired Function", tc.reason, LambdaName(tc.function))
+				t.Fatalf("\n%s\n%s is not a desired Function", tc.reason, lambdaName(tc.function))
 			}
 			got := f.Spec.ForProvider
 			got.Description, got.Tags = nil, nil
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, LambdaName(tc.function), diff)
+				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, lambdaName(tc.function), diff)
 			}
-			if got, want := f.GetAnnotations()["crossplane.io/external-name"], LambdaAWSName(p, tc.function); got != want {
+			if got, want := f.GetAnnotations()["crossplane.io/external-name"], lambdaAWSName(p, tc.function); got != want {
 				t.Errorf("\n%s\nfunction name %q, want %q", tc.reason, got, want)
 			}
 			// A failover must not change the Lambda that performs it.
-			after, ok := dPromoted.Resources[LambdaName(tc.function)].(*lambdav1beta2.Function)
+			after, ok := dPromoted.Resources[lambdaName(tc.function)].(*lambdav1beta2.Function)
 			if !ok {
-				t.Fatalf("\n%s\n%s is not desired after the failover", tc.reason, LambdaName(tc.function))
+				t.Fatalf("\n%s\n%s is not desired after the failover", tc.reason, lambdaName(tc.function))
 			}
 			if diff := cmp.Diff(f.Spec.ForProvider, after.Spec.ForProvider); diff != "" {
-				t.Errorf("\n%s\n%s changes when the replica is promoted: -replicating, +promoted:\n%s", tc.reason, LambdaName(tc.function), diff)
+				t.Errorf("\n%s\n%s changes when the replica is promoted: -replicating, +promoted:\n%s", tc.reason, lambdaName(tc.function), diff)
 			}
 			lg, ok := d.Resources[lambdaPart(tc.function, "logs")].(*cloudwatchlogsv1beta1.Group)
 			if !ok {
 				t.Fatalf("\n%s\nno log group", tc.reason)
 			}
-			if *lg.Spec.ForProvider.KMSKeyID != KeyARN(o, RoleDR) || *lg.Spec.ForProvider.RetentionInDays != LambdaLogRetentionDays ||
-				lg.GetAnnotations()["crossplane.io/external-name"] != "/aws/lambda/"+LambdaAWSName(p, tc.function) {
-				t.Errorf("\n%s\nlog group %v: want /aws/lambda/<function>, encrypted with the DR key, kept %d days", tc.reason, lg.Spec.ForProvider, LambdaLogRetentionDays)
+			if *lg.Spec.ForProvider.KMSKeyID != keyARN(o, RoleDR) || *lg.Spec.ForProvider.RetentionInDays != lambdaLogRetentionDays ||
+				lg.GetAnnotations()["crossplane.io/external-name"] != "/aws/lambda/"+lambdaAWSName(p, tc.function) {
+				t.Errorf("\n%s\nlog group %v: want /aws/lambda/<function>, encrypted with the DR key, kept %d days", tc.reason, lg.Spec.ForProvider, lambdaLogRetentionDays)
 			}
 		})
 	}
@@ -280,56 +280,56 @@ func TestLambdaFunctions(t *testing.T) {
 func TestLambdaPolicies(t *testing.T) {
 	p := testPlan(t, builderSpec)
 	existing := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"zoneID":"Z0EXISTING1","recordName":"Orders"}}`)
-	policyOf := func(t *testing.T, d *Desired, function string) PolicyDocument {
+	policyOf := func(t *testing.T, d *desiredState, function string) policyDocument {
 		t.Helper()
 		rp, ok := d.Resources[lambdaPart(function, "policy")].(*iamv1beta1.RolePolicy)
 		if !ok {
 			t.Fatalf("%s is not a desired RolePolicy", lambdaPart(function, "policy"))
 		}
-		var doc PolicyDocument
+		var doc policyDocument
 		if err := json.Unmarshal([]byte(*rp.Spec.ForProvider.Policy), &doc); err != nil {
 			t.Fatalf("%s's policy is not a policy document: %v", function, err)
 		}
 		return doc
 	}
-	readSecret := func(o Observed) []Statement {
-		return []Statement{
-			{Sid: "ReadDatabaseSecret", Effect: Allow, Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{DBSecretARN(o)}},
-			{Sid: "DecryptDatabaseSecret", Effect: Allow, Action: []string{"kms:Decrypt"}, Resource: []string{KeyARN(o, RoleDR)},
+	readSecret := func(o observedState) []statement {
+		return []statement{
+			{Sid: "ReadDatabaseSecret", Effect: allow, Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{dbSecretARN(o)}},
+			{Sid: "DecryptDatabaseSecret", Effect: allow, Action: []string{"kms:Decrypt"}, Resource: []string{keyARN(o, RoleDR)},
 				Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager.us-east-2.amazonaws.com"}}},
 		}
 	}
-	failover := func(o Observed, zone, fqdn string) PolicyDocument {
+	failover := func(o observedState, zone, fqdn string) policyDocument {
 		zoneARN := "arn:aws:route53:::hostedzone/" + zone
-		return Policy(append([]Statement{
-			{Sid: "PromoteReplica", Effect: Allow, Action: []string{"rds:DescribeDBInstances", "rds:PromoteReadReplica"}, Resource: []string{DBInstanceARN(o, RoleDR)}},
-			{Sid: "ReadFailoverRecord", Effect: Allow, Action: []string{"route53:ListResourceRecordSets"}, Resource: []string{zoneARN}},
-			{Sid: "RepointFailoverRecord", Effect: Allow, Action: []string{"route53:ChangeResourceRecordSets"}, Resource: []string{zoneARN},
+		return policy(append([]statement{
+			{Sid: "PromoteReplica", Effect: allow, Action: []string{"rds:DescribeDBInstances", "rds:PromoteReadReplica"}, Resource: []string{dbInstanceARN(o, RoleDR)}},
+			{Sid: "ReadFailoverRecord", Effect: allow, Action: []string{"route53:ListResourceRecordSets"}, Resource: []string{zoneARN}},
+			{Sid: "RepointFailoverRecord", Effect: allow, Action: []string{"route53:ChangeResourceRecordSets"}, Resource: []string{zoneARN},
 				Condition: map[string]map[string]any{"ForAllValues:StringEquals": {
 					"route53:ChangeResourceRecordSetsNormalizedRecordNames": []any{fqdn},
 					"route53:ChangeResourceRecordSetsRecordTypes":           []any{"CNAME"},
 					"route53:ChangeResourceRecordSetsActions":               []any{"UPSERT"},
 				}}},
-			{Sid: "Notify", Effect: Allow, Action: []string{"sns:Publish"}, Resource: []string{TopicARN(o, RoleDR)}},
-			{Sid: "EncryptNotification", Effect: Allow, Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: []string{KeyARN(o, RoleDR)},
+			{Sid: "Notify", Effect: allow, Action: []string{"sns:Publish"}, Resource: []string{topicARN(o, RoleDR)}},
+			{Sid: "EncryptNotification", Effect: allow, Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: []string{keyARN(o, RoleDR)},
 				Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "sns.us-east-2.amazonaws.com"}}},
 		}, readSecret(o)...)...)
 	}
 
 	cases := map[string]struct {
 		reason   string
-		plan     *Plan
+		plan     *xrPlan
 		function string
 		fqdn     string // observed FQDN of the PRIMARY record (existing zones only)
-		want     func(o Observed) PolicyDocument
+		want     func(o observedState) policyDocument
 	}{
 		"ReplicationLag": {
 			reason:   "The monitor publishes metrics to its namespace only and reads the database secret.",
 			plan:     p,
 			function: contract.FunctionReplicationLag,
-			want: func(o Observed) PolicyDocument {
-				return Policy(append([]Statement{{
-					Sid: "PublishLagMetrics", Effect: Allow, Action: []string{"cloudwatch:PutMetricData"}, Resource: []string{"*"},
+			want: func(o observedState) policyDocument {
+				return policy(append([]statement{{
+					Sid: "PublishLagMetrics", Effect: allow, Action: []string{"cloudwatch:PutMetricData"}, Resource: []string{"*"},
 					Condition: map[string]map[string]any{"StringEquals": {"cloudwatch:namespace": "PostgresDR"}},
 				}}, readSecret(o)...)...)
 			},
@@ -338,8 +338,8 @@ func TestLambdaPolicies(t *testing.T) {
 			reason:   "The orchestrator promotes the replica, UPSERTs the failover CNAME in the function's zone and publishes to the DR topic.",
 			plan:     p,
 			function: contract.FunctionFailover,
-			want: func(o Observed) PolicyDocument {
-				return failover(o, deref(observedAs[route53v1beta1.Zone](o, ZoneName()).Status.AtProvider.ZoneID), "db.pgdr.internal")
+			want: func(o observedState) policyDocument {
+				return failover(o, deref(observedAs[route53v1beta1.Zone](o, zoneName()).Status.AtProvider.ZoneID), "db.pgdr.internal")
 			},
 		},
 		"FailoverExistingZone": {
@@ -347,17 +347,17 @@ func TestLambdaPolicies(t *testing.T) {
 			plan:     existing,
 			function: contract.FunctionFailover,
 			fqdn:     "Orders.Corp.Example.",
-			want:     func(o Observed) PolicyDocument { return failover(o, "Z0EXISTING1", "orders.corp.example") },
+			want:     func(o observedState) policyDocument { return failover(o, "Z0EXISTING1", "orders.corp.example") },
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			observed := dataLayer(t, tc.plan, false)
-			build := lambdaBuild(t, tc.plan, DetectFailover(tc.plan, observed))
+			build := lambdaBuild(t, tc.plan, detectFailover(tc.plan, observed))
 			if tc.fqdn != "" {
 				inner := build
-				build = func(o Observed, d *Desired) {
-					if oc, ok := o[DNSRecordName(RolePrimary)]; ok {
+				build = func(o observedState, d *desiredState) {
+					if oc, ok := o[dnsRecordName(RolePrimary)]; ok {
 						// What provider-aws reports: the name the zone's name completes.
 						if err := oc.Resource.SetString("status.atProvider.fqdn", tc.fqdn); err != nil {
 							t.Fatal(err)
@@ -385,12 +385,12 @@ func TestLambdaTriggers(t *testing.T) {
 	p := testPlan(t, builderSpec)
 	every5 := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"monitoring":{"lagCheckMinutes":5}}`)
 	observed := dataLayer(t, p, false)
-	d, o := settle(t, p, observed, lambdaBuild(t, p, DetectFailover(p, observed)))
-	d5 := NewDesired(ClusterFlavour{}, every5.ProviderConfig)
-	if err := BuildLambdas(every5, Observed{}, FailoverState{Writer: RolePrimary}, d5); err != nil {
+	d, o := settle(t, p, observed, lambdaBuild(t, p, detectFailover(p, observed)))
+	d5 := newDesired(clusterFlavour{}, every5.ProviderConfig)
+	if err := buildLambdas(every5, observedState{}, failoverState{Writer: RolePrimary}, d5); err != nil {
 		t.Fatal(err)
 	}
-	rule := func(d *Desired, function, purpose string) cloudwatcheventsv1beta1.RuleParameters {
+	rule := func(d *desiredState, function, purpose string) cloudwatcheventsv1beta1.RuleParameters {
 		r, ok := d.Resources[lambdaPart(function, purpose)].(*cloudwatcheventsv1beta1.Rule)
 		if !ok {
 			t.Fatalf("%s is not a desired Rule", lambdaPart(function, purpose))
@@ -401,7 +401,7 @@ func TestLambdaTriggers(t *testing.T) {
 	t.Run("Schedule", func(t *testing.T) {
 		cases := map[string]struct {
 			reason string
-			d      *Desired
+			d      *desiredState
 			want   string
 		}{
 			"Default": {"The spec's default: every minute, in EventBridge's singular.", d, "rate(1 minute)"},
@@ -424,9 +424,9 @@ func TestLambdaTriggers(t *testing.T) {
 		want := map[string]any{
 			"source":      []any{"aws.cloudwatch"},
 			"detail-type": []any{"CloudWatch Alarm State Change"},
-			"resources":   []any{AlarmARN(o, RoleDR, AlarmPrimaryUnhealthy)},
+			"resources":   []any{alarmARN(o, RoleDR, alarmPrimaryUnhealthy)},
 			"detail": map[string]any{
-				"alarmName": []any{AlarmAWSName(p, RoleDR, AlarmPrimaryUnhealthy)},
+				"alarmName": []any{alarmAWSName(p, RoleDR, alarmPrimaryUnhealthy)},
 				"state":     map[string]any{"value": []any{"ALARM"}},
 			},
 		}
@@ -443,7 +443,7 @@ func TestLambdaTriggers(t *testing.T) {
 			}
 			wantTarget := cloudwatcheventsv1beta2.TargetParameters{
 				Region: ptr("us-east-2"), RuleSelector: selectorOf(lambdaPart(tr.function, tr.purpose)), TargetID: ptr(tr.function),
-				Arn: ptr(deref(observedAs[lambdav1beta2.Function](o, LambdaName(tr.function)).Status.AtProvider.Arn)),
+				Arn: ptr(deref(observedAs[lambdav1beta2.Function](o, lambdaName(tr.function)).Status.AtProvider.Arn)),
 			}
 			if diff := cmp.Diff(wantTarget, tg.Spec.ForProvider); diff != "" {
 				t.Errorf("target: -want, +got:\n%s", diff)
@@ -453,7 +453,7 @@ func TestLambdaTriggers(t *testing.T) {
 				t.Fatalf("no permission for %s", lambdaPart(tr.function, tr.purpose))
 			}
 			wantPerm := lambdav1beta1.PermissionParameters{
-				Region: ptr("us-east-2"), FunctionNameSelector: selectorOf(LambdaName(tr.function)), StatementID: ptr("events-" + tr.purpose),
+				Region: ptr("us-east-2"), FunctionNameSelector: selectorOf(lambdaName(tr.function)), StatementID: ptr("events-" + tr.purpose),
 				Action: ptr("lambda:InvokeFunction"), Principal: ptr("events.amazonaws.com"),
 				SourceArn: ptr(deref(observedAs[cloudwatcheventsv1beta1.Rule](o, lambdaPart(tr.function, tr.purpose)).Status.AtProvider.Arn)),
 			}

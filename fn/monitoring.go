@@ -17,23 +17,23 @@ import (
 // Alarm purposes: the last part of an alarm's resource name and of its AWS name.
 const (
 	// On the writer's instance, in the writer's region (namespace AWS/RDS).
-	AlarmCPU          = "cpu"
-	AlarmFreeStorage  = "free-storage"
-	AlarmFreeMemory   = "free-memory"
-	AlarmConnections  = "connections"
-	AlarmReadLatency  = "read-latency"
-	AlarmWriteLatency = "write-latency"
+	alarmCPU          = "cpu"
+	alarmFreeStorage  = "free-storage"
+	alarmFreeMemory   = "free-memory"
+	alarmConnections  = "connections"
+	alarmReadLatency  = "read-latency"
+	alarmWriteLatency = "write-latency"
 
 	// On the replica and on what the replication-lag Lambda publishes, in the DR region.
-	AlarmReplicaLag         = "replica-lag"
-	AlarmLagSeconds         = "lag-seconds"
-	AlarmLagBytes           = "lag-bytes"
-	AlarmPrimaryUnreachable = "primary-unreachable"
-	AlarmReplicaUnreachable = "replica-unreachable"
+	alarmReplicaLag         = "replica-lag"
+	alarmLagSeconds         = "lag-seconds"
+	alarmLagBytes           = "lag-bytes"
+	alarmPrimaryUnreachable = "primary-unreachable"
+	alarmReplicaUnreachable = "replica-unreachable"
 
 	// Composite alarms, in the DR region.
-	AlarmPrimaryUnhealthy     = "primary-unhealthy"
-	AlarmReplicationUnhealthy = "replication-unhealthy"
+	alarmPrimaryUnhealthy     = "primary-unhealthy"
+	alarmReplicationUnhealthy = "replication-unhealthy"
 )
 
 // Alarm evaluation the spec does not choose.
@@ -64,29 +64,29 @@ const (
 	missingBreaching    = "breaching"
 )
 
-// TopicName is the resource name of a region's alarm topic.
-func TopicName(r Role) resource.Name { return ResourceName(r, "sns-topic") }
+// topicName is the resource name of a region's alarm topic.
+func topicName(r Role) resource.Name { return resourceName(r, "sns-topic") }
 
-// TopicARN returns the observed ARN of a region's alarm topic, or "".
-func TopicARN(o Observed, r Role) string {
-	return deref(observedAs[snsv1beta1.Topic](o, TopicName(r)).Status.AtProvider.Arn)
+// topicARN returns the observed ARN of a region's alarm topic, or "".
+func topicARN(o observedState, r Role) string {
+	return deref(observedAs[snsv1beta1.Topic](o, topicName(r)).Status.AtProvider.Arn)
 }
 
-// AlarmName is the resource name of a region's metric or composite alarm.
-func AlarmName(r Role, purpose string) resource.Name { return ResourceName(r, "alarm", purpose) }
+// alarmName is the resource name of a region's metric or composite alarm.
+func alarmName(r Role, purpose string) resource.Name { return resourceName(r, "alarm", purpose) }
 
-// AlarmARN returns the observed ARN of a region's metric or composite alarm, or "".
-func AlarmARN(o Observed, r Role, purpose string) string {
-	name := AlarmName(r, purpose)
+// alarmARN returns the observed ARN of a region's metric or composite alarm, or "".
+func alarmARN(o observedState, r Role, purpose string) string {
+	name := alarmName(r, purpose)
 	if o.GroupKind(name).Kind == cloudwatchv1beta2.CompositeAlarm_Kind {
 		return deref(observedAs[cloudwatchv1beta2.CompositeAlarm](o, name).Status.AtProvider.Arn)
 	}
 	return deref(observedAs[cloudwatchv1beta2.MetricAlarm](o, name).Status.AtProvider.Arn)
 }
 
-// AlarmAWSName is the CloudWatch name of a region's alarm. Alarms are named, not generated,
+// alarmAWSName is the CloudWatch name of a region's alarm. Alarms are named, not generated,
 // so that the Route53 health checks, the EventBridge rule and the failover Lambda can name them.
-func AlarmAWSName(p *Plan, r Role, purpose string) string {
+func alarmAWSName(p *xrPlan, r Role, purpose string) string {
 	return p.Names.Resource(r, "alarm-"+purpose)
 }
 
@@ -98,38 +98,38 @@ func roleTitle(r Role) string {
 	return string(r)
 }
 
-// Replicating reports whether there is replication to monitor and a failover path to arm: the
+// isReplicating reports whether there is replication to monitor and a failover path to arm: the
 // DR instance is a replica of the primary. Once the DR instance takes writes (promoted out of
 // band, or a planned switchover) there is no replica until one is seeded again.
-func Replicating(st FailoverState) bool { return st.Writer == RolePrimary }
+func isReplicating(st failoverState) bool { return st.Writer == RolePrimary }
 
-// BuildMonitoring adds, per region, a KMS-encrypted SNS topic with the spec's email
+// buildMonitoring adds, per region, a KMS-encrypted SNS topic with the spec's email
 // subscriptions; alarms on the writer's CPU, free storage, free memory, connections and read and
 // write latency in the writer's region; and, while the DR instance replicates, alarms on its
 // ReplicaLag and on what the replication-lag Lambda publishes, and the composite alarms
 // "primary unhealthy" and "replication unhealthy", all in the DR region, where the failover
 // path lives. Every alarm notifies its region's topic; a topic waits for its key's ARN, an alarm
 // for its topic's ARN and a composite alarm for its children's ARNs.
-func BuildMonitoring(p *Plan, o Observed, st FailoverState, d *Desired) {
-	for _, role := range Roles {
+func buildMonitoring(p *xrPlan, o observedState, st failoverState, d *desiredState) {
+	for _, role := range roles {
 		buildTopic(p, o, d, role)
 	}
 	buildWriterAlarms(p, o, st, d)
-	if Replicating(st) {
+	if isReplicating(st) {
 		buildReplicationAlarms(p, o, d)
 	}
 }
 
-func buildTopic(p *Plan, o Observed, d *Desired, role Role) {
+func buildTopic(p *xrPlan, o observedState, d *desiredState, role Role) {
 	region := p.Regions[role].Region
-	keyARN := KeyARN(o, role)
+	keyARN := keyARN(o, role)
 	if keyARN == "" {
-		d.Wait(fmt.Sprintf("the %s KMS key's ARN (%s), to encrypt the %s alarm topic", roleTitle(role), KeyName(role), region))
+		d.Wait(fmt.Sprintf("the %s KMS key's ARN (%s), to encrypt the %s alarm topic", roleTitle(role), keyName(role), region))
 		return
 	}
 	name := p.Names.Resource(role, "alarms")
-	topic := TopicName(role)
-	d.Add(topic, Named(&snsv1beta1.Topic{
+	topic := topicName(role)
+	d.Add(topic, named(&snsv1beta1.Topic{
 		Spec: snsv1beta1.TopicSpec{ForProvider: snsv1beta1.TopicParameters{
 			Region:         &region,
 			DisplayName:    ptr(fmt.Sprintf("PostgreSQL DR %s alarms (%s)", p.Names.Base, region)),
@@ -138,7 +138,7 @@ func buildTopic(p *Plan, o Observed, d *Desired, role Role) {
 		}},
 	}, name))
 	for _, email := range p.Spec.Monitoring.NotificationEmails {
-		d.Add(SubscriptionName(role, email), &snsv1beta1.TopicSubscription{
+		d.Add(subscriptionName(role, email), &snsv1beta1.TopicSubscription{
 			Spec: snsv1beta1.TopicSubscriptionSpec{ForProvider: snsv1beta1.TopicSubscriptionParameters{
 				Region:           &region,
 				TopicArnSelector: d.Select(topic),
@@ -149,12 +149,12 @@ func buildTopic(p *Plan, o Observed, d *Desired, role Role) {
 	}
 }
 
-// SubscriptionName is the resource name of an email subscription to a region's topic. It is
+// subscriptionName is the resource name of an email subscription to a region's topic. It is
 // named by a hash of the address, so that adding or removing one address leaves the others'
 // subscriptions (and their confirmations) alone.
-func SubscriptionName(r Role, email string) resource.Name {
+func subscriptionName(r Role, email string) resource.Name {
 	sum := sha256.Sum256([]byte(strings.ToLower(email)))
-	return ResourceName(r, "sns-email", hex.EncodeToString(sum[:])[:8])
+	return resourceName(r, "sns-email", hex.EncodeToString(sum[:])[:8])
 }
 
 // metricAlarm is what differs between the function's metric alarms.
@@ -172,10 +172,10 @@ type metricAlarm struct {
 	missing     string
 }
 
-func addMetricAlarm(p *Plan, d *Desired, role Role, topicARN string, a metricAlarm) {
+func addMetricAlarm(p *xrPlan, d *desiredState, role Role, topicARN string, a metricAlarm) {
 	region := p.Regions[role].Region
-	name := AlarmAWSName(p, role, a.purpose)
-	d.Add(AlarmName(role, a.purpose), Named(&cloudwatchv1beta2.MetricAlarm{
+	name := alarmAWSName(p, role, a.purpose)
+	d.Add(alarmName(role, a.purpose), named(&cloudwatchv1beta2.MetricAlarm{
 		Spec: cloudwatchv1beta2.MetricAlarmSpec{ForProvider: cloudwatchv1beta2.MetricAlarmParameters{
 			Region:             &region,
 			AlarmDescription:   ptr(a.description),
@@ -199,16 +199,16 @@ func addMetricAlarm(p *Plan, d *Desired, role Role, topicARN string, a metricAla
 
 // alarmTopic returns the observed ARN of a region's topic, which alarms notify. When it is not
 // observed it records the wait, unless the topic itself waits for its key (already recorded).
-func alarmTopic(o Observed, d *Desired, role Role, what string) string {
-	arn := TopicARN(o, role)
-	if arn == "" && KeyARN(o, role) != "" {
-		d.Wait(fmt.Sprintf("the %s alarm topic's ARN (%s), to notify it from %s", roleTitle(role), TopicName(role), what))
+func alarmTopic(o observedState, d *desiredState, role Role, what string) string {
+	arn := topicARN(o, role)
+	if arn == "" && keyARN(o, role) != "" {
+		d.Wait(fmt.Sprintf("the %s alarm topic's ARN (%s), to notify it from %s", roleTitle(role), topicName(role), what))
 	}
 	return arn
 }
 
 // buildWriterAlarms alarms on the RDS metrics of the instance that takes writes, in its region.
-func buildWriterAlarms(p *Plan, o Observed, st FailoverState, d *Desired) {
+func buildWriterAlarms(p *xrPlan, o observedState, st failoverState, d *desiredState) {
 	m, w := p.Spec.Monitoring, st.Writer
 	id := p.Names.DBInstance(w)
 	dims := func() map[string]*string { return map[string]*string{dimensionInstance: ptr(id)} }
@@ -225,17 +225,17 @@ func buildWriterAlarms(p *Plan, o Observed, st FailoverState, d *Desired) {
 	}
 	freeStorage := float64(p.Spec.Postgres.StorageGB) * gib * float64(m.FreeStoragePercent) / 100
 	for _, a := range []metricAlarm{
-		rds(AlarmCPU, "CPUUtilization", "Average", "GreaterThanThreshold", float64(m.CPUPercent),
+		rds(alarmCPU, "CPUUtilization", "Average", "GreaterThanThreshold", float64(m.CPUPercent),
 			fmt.Sprintf("%s: CPU above %d%%", id, m.CPUPercent)),
-		rds(AlarmFreeStorage, "FreeStorageSpace", "Minimum", "LessThanThreshold", freeStorage,
+		rds(alarmFreeStorage, "FreeStorageSpace", "Minimum", "LessThanThreshold", freeStorage,
 			fmt.Sprintf("%s: free storage below %d%% of the %d GiB allocated", id, m.FreeStoragePercent, p.Spec.Postgres.StorageGB)),
-		rds(AlarmFreeMemory, "FreeableMemory", "Average", "LessThanThreshold", float64(m.FreeMemoryMB)*mib,
+		rds(alarmFreeMemory, "FreeableMemory", "Average", "LessThanThreshold", float64(m.FreeMemoryMB)*mib,
 			fmt.Sprintf("%s: freeable memory below %d MiB", id, m.FreeMemoryMB)),
-		rds(AlarmConnections, "DatabaseConnections", "Maximum", "GreaterThanThreshold", float64(m.MaxConnections),
+		rds(alarmConnections, "DatabaseConnections", "Maximum", "GreaterThanThreshold", float64(m.MaxConnections),
 			fmt.Sprintf("%s: more than %d connections", id, m.MaxConnections)),
-		rds(AlarmReadLatency, "ReadLatency", "Average", "GreaterThanThreshold", float64(m.LatencyMillis)/1000,
+		rds(alarmReadLatency, "ReadLatency", "Average", "GreaterThanThreshold", float64(m.LatencyMillis)/1000,
 			fmt.Sprintf("%s: read latency above %d ms", id, m.LatencyMillis)),
-		rds(AlarmWriteLatency, "WriteLatency", "Average", "GreaterThanThreshold", float64(m.LatencyMillis)/1000,
+		rds(alarmWriteLatency, "WriteLatency", "Average", "GreaterThanThreshold", float64(m.LatencyMillis)/1000,
 			fmt.Sprintf("%s: write latency above %d ms", id, m.LatencyMillis)),
 	} {
 		addMetricAlarm(p, d, w, topicARN, a)
@@ -245,7 +245,7 @@ func buildWriterAlarms(p *Plan, o Observed, st FailoverState, d *Desired) {
 // buildReplicationAlarms alarms, in the DR region, on the replica's ReplicaLag and on the
 // metrics the replication-lag Lambda publishes there, and combines them into the composite
 // alarms whose rules the README's "Alarms" section gives.
-func buildReplicationAlarms(p *Plan, o Observed, d *Desired) {
+func buildReplicationAlarms(p *xrPlan, o observedState, d *desiredState) {
 	topicARN := alarmTopic(o, d, RoleDR, "the replication alarms")
 	if topicARN == "" {
 		return
@@ -263,55 +263,55 @@ func buildReplicationAlarms(p *Plan, o Observed, d *Desired) {
 	}
 	for _, a := range []metricAlarm{
 		{
-			purpose: AlarmReplicaLag, namespace: namespaceRDS, metric: "ReplicaLag",
+			purpose: alarmReplicaLag, namespace: namespaceRDS, metric: "ReplicaLag",
 			dimensions: map[string]*string{dimensionInstance: ptr(replica)}, statistic: "Maximum",
 			comparison: "GreaterThanThreshold", threshold: float64(m.ReplicationLagSeconds),
 			period: replicaLagPeriod, evaluations: lagAlarmEvaluations, missing: missingKeep,
 			description: fmt.Sprintf("%s: RDS ReplicaLag above %d s", replica, m.ReplicationLagSeconds),
 		},
-		lambda(AlarmLagSeconds, contract.MetricReplicationLagSeconds, "GreaterThanThreshold", float64(m.ReplicationLagSeconds), missingKeep,
+		lambda(alarmLagSeconds, contract.MetricReplicationLagSeconds, "GreaterThanThreshold", float64(m.ReplicationLagSeconds), missingKeep,
 			fmt.Sprintf("%s: heartbeat replication lag above %d s", p.Names.Base, m.ReplicationLagSeconds)),
-		lambda(AlarmLagBytes, contract.MetricReplicationLagBytes, "GreaterThanThreshold", float64(m.ReplicationLagBytes), missingKeep,
+		lambda(alarmLagBytes, contract.MetricReplicationLagBytes, "GreaterThanThreshold", float64(m.ReplicationLagBytes), missingKeep,
 			fmt.Sprintf("%s: replay lag above %d bytes of WAL", p.Names.Base, m.ReplicationLagBytes)),
 		// Only data can fail the primary over: a silent monitor is not evidence of a dead primary.
-		lambda(AlarmPrimaryUnreachable, contract.MetricPrimaryReachable, "LessThanThreshold", 1, missingNotBreaching,
+		lambda(alarmPrimaryUnreachable, contract.MetricPrimaryReachable, "LessThanThreshold", 1, missingNotBreaching,
 			fmt.Sprintf("%s: the primary %s did not answer the replication-lag monitor in %s", p.Names.Base, p.Names.DBInstance(RolePrimary), p.Regions[RoleDR].Region)),
 		// A silent monitor cannot vouch for the replica: missing data breaches, which also keeps
 		// "primary unhealthy" from firing when the monitor itself is broken.
-		lambda(AlarmReplicaUnreachable, contract.MetricReplicaReachable, "LessThanThreshold", 1, missingBreaching,
+		lambda(alarmReplicaUnreachable, contract.MetricReplicaReachable, "LessThanThreshold", 1, missingBreaching,
 			fmt.Sprintf("%s: the replica %s did not answer the replication-lag monitor, or the monitor did not report", p.Names.Base, replica)),
 	} {
 		addMetricAlarm(p, d, RoleDR, topicARN, a)
 	}
 
-	children := []string{AlarmReplicaLag, AlarmLagSeconds, AlarmLagBytes, AlarmPrimaryUnreachable, AlarmReplicaUnreachable}
+	children := []string{alarmReplicaLag, alarmLagSeconds, alarmLagBytes, alarmPrimaryUnreachable, alarmReplicaUnreachable}
 	arn := map[string]string{}
 	var missing []string
 	for _, c := range children {
-		if arn[c] = AlarmARN(o, RoleDR, c); arn[c] == "" {
-			missing = append(missing, string(AlarmName(RoleDR, c)))
+		if arn[c] = alarmARN(o, RoleDR, c); arn[c] == "" {
+			missing = append(missing, string(alarmName(RoleDR, c)))
 		}
 	}
 	if len(missing) > 0 {
 		// CloudWatch refuses a composite rule that names an alarm that does not exist yet.
 		d.Wait(fmt.Sprintf("the ARNs of %s, for the composite alarms %s and %s", strings.Join(missing, ", "),
-			AlarmName(RoleDR, AlarmPrimaryUnhealthy), AlarmName(RoleDR, AlarmReplicationUnhealthy)))
+			alarmName(RoleDR, alarmPrimaryUnhealthy), alarmName(RoleDR, alarmReplicationUnhealthy)))
 		return
 	}
-	addCompositeAlarm(p, d, topicARN, AlarmPrimaryUnhealthy,
+	addCompositeAlarm(p, d, topicARN, alarmPrimaryUnhealthy,
 		"the primary does not answer from the DR region while the replica does: the failover signal",
-		fmt.Sprintf("ALARM(%q) AND NOT ALARM(%q)", arn[AlarmPrimaryUnreachable], arn[AlarmReplicaUnreachable]))
-	addCompositeAlarm(p, d, topicARN, AlarmReplicationUnhealthy,
+		fmt.Sprintf("ALARM(%q) AND NOT ALARM(%q)", arn[alarmPrimaryUnreachable], arn[alarmReplicaUnreachable]))
+	addCompositeAlarm(p, d, topicARN, alarmReplicationUnhealthy,
 		"the replica lags or cannot be reached: a failover now would lose data or find no replica",
 		fmt.Sprintf("ALARM(%q) OR ALARM(%q) OR ALARM(%q) OR ALARM(%q)",
-			arn[AlarmReplicaLag], arn[AlarmLagSeconds], arn[AlarmLagBytes], arn[AlarmReplicaUnreachable]))
+			arn[alarmReplicaLag], arn[alarmLagSeconds], arn[alarmLagBytes], arn[alarmReplicaUnreachable]))
 }
 
 // addCompositeAlarm adds a composite alarm in the DR region that notifies the DR topic.
-func addCompositeAlarm(p *Plan, d *Desired, topicARN, purpose, description, rule string) {
+func addCompositeAlarm(p *xrPlan, d *desiredState, topicARN, purpose, description, rule string) {
 	region := p.Regions[RoleDR].Region
-	name := AlarmAWSName(p, RoleDR, purpose)
-	d.Add(AlarmName(RoleDR, purpose), Named(&cloudwatchv1beta2.CompositeAlarm{
+	name := alarmAWSName(p, RoleDR, purpose)
+	d.Add(alarmName(RoleDR, purpose), named(&cloudwatchv1beta2.CompositeAlarm{
 		Spec: cloudwatchv1beta2.CompositeAlarmSpec{ForProvider: cloudwatchv1beta2.CompositeAlarmParameters{
 			Region:           &region,
 			AlarmDescription: ptr(p.Names.Base + ": " + description),

@@ -39,13 +39,13 @@ func builderInput() *inputv1alpha1.Input {
 }
 
 // testPlan plans a spec (JSON) with the test input, changed by the mutators.
-func testPlan(t *testing.T, spec string, mutate ...func(*inputv1alpha1.Input)) *Plan {
+func testPlan(t *testing.T, spec string, mutate ...func(*inputv1alpha1.Input)) *xrPlan {
 	t.Helper()
 	m := map[string]any{}
 	if err := json.Unmarshal([]byte(spec), &m); err != nil {
 		t.Fatal(err)
 	}
-	s, err := ParseSpec(m)
+	s, err := parseSpec(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func testPlan(t *testing.T, spec string, mutate ...func(*inputv1alpha1.Input)) *
 	for _, f := range mutate {
 		f(in)
 	}
-	p, err := NewPlan("orders-x1", "orders", s, in)
+	p, err := newPlan("orders-x1", "orders", s, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func testPlan(t *testing.T, spec string, mutate ...func(*inputv1alpha1.Input)) *
 
 // observedAs returns what the provider would report for a desired managed resource: ready, with
 // status.atProvider filled in by the stand-in, and any extra atProvider fields.
-func observedFixture(t *testing.T, name resource.Name, mr Managed, extra map[string]any) resource.ObservedComposed {
+func observedFixture(t *testing.T, name resource.Name, mr managed, extra map[string]any) resource.ObservedComposed {
 	t.Helper()
 	if err := registerScheme(); err != nil {
 		t.Fatal(err)
@@ -92,28 +92,28 @@ func observedFixture(t *testing.T, name resource.Name, mr Managed, extra map[str
 
 // dataLayer is what the lead's data layer reports once it exists: both keys and both database
 // instances, the DR one a replica of the primary unless promoted.
-func dataLayer(t *testing.T, p *Plan, promoted bool) Observed {
+func dataLayer(t *testing.T, p *xrPlan, promoted bool) observedState {
 	t.Helper()
-	d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
-	BuildKMS(p, Observed{}, d)
-	o := Observed{KeyName(RolePrimary): observedFixture(t, KeyName(RolePrimary), d.Resources[KeyName(RolePrimary)], nil)}
-	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
-	BuildKMS(p, o, d)
-	o[KeyName(RoleDR)] = observedFixture(t, KeyName(RoleDR), d.Resources[KeyName(RoleDR)], nil)
-	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
-	BuildDatabase(p, o, FailoverState{Writer: RolePrimary}, d)
+	d := newDesired(clusterFlavour{}, p.ProviderConfig)
+	buildKMS(p, observedState{}, d)
+	o := observedState{keyName(RolePrimary): observedFixture(t, keyName(RolePrimary), d.Resources[keyName(RolePrimary)], nil)}
+	d = newDesired(clusterFlavour{}, p.ProviderConfig)
+	buildKMS(p, o, d)
+	o[keyName(RoleDR)] = observedFixture(t, keyName(RoleDR), d.Resources[keyName(RoleDR)], nil)
+	d = newDesired(clusterFlavour{}, p.ProviderConfig)
+	buildDatabase(p, o, failoverState{Writer: RolePrimary}, d)
 	o[DBInstanceName(RolePrimary)] = observedFixture(t, DBInstanceName(RolePrimary), d.Resources[DBInstanceName(RolePrimary)], nil)
-	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
-	BuildDatabase(p, o, FailoverState{Writer: RolePrimary}, d)
+	d = newDesired(clusterFlavour{}, p.ProviderConfig)
+	buildDatabase(p, o, failoverState{Writer: RolePrimary}, d)
 	var extra map[string]any
 	if promoted {
 		extra = map[string]any{"replicateSourceDb": nil}
 	}
 	o[DBInstanceName(RoleDR)] = observedFixture(t, DBInstanceName(RoleDR), d.Resources[DBInstanceName(RoleDR)], extra)
-	d = NewDesired(ClusterFlavour{}, p.ProviderConfig)
-	BuildSecret(p, o, d)
-	o[MasterSecretName()] = observedFixture(t, MasterSecretName(), d.Resources[MasterSecretName()], nil)
-	if DBSecretARN(o) == "" || DBEndpoint(o, RoleDR) == "" || KeyARN(o, RoleDR) == "" {
+	d = newDesired(clusterFlavour{}, p.ProviderConfig)
+	buildSecret(p, o, d)
+	o[masterSecretName()] = observedFixture(t, masterSecretName(), d.Resources[masterSecretName()], nil)
+	if dbSecretARN(o) == "" || dbEndpoint(o, RoleDR) == "" || keyARN(o, RoleDR) == "" {
 		t.Fatalf("the data layer stand-in reports no secret ARN, replica endpoint or DR key ARN: %v", o)
 	}
 	return o
@@ -121,14 +121,14 @@ func dataLayer(t *testing.T, p *Plan, promoted bool) Observed {
 
 // settle runs build against o, observes everything it desires, and again, until a run desires
 // nothing new. It returns the last run's desired resources and what was observed.
-func settle(t *testing.T, p *Plan, o Observed, build func(o Observed, d *Desired)) (*Desired, Observed) {
+func settle(t *testing.T, p *xrPlan, o observedState, build func(o observedState, d *desiredState)) (*desiredState, observedState) {
 	t.Helper()
-	cur := Observed{}
+	cur := observedState{}
 	for k, v := range o {
 		cur[k] = v
 	}
 	for range 20 {
-		d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
+		d := newDesired(clusterFlavour{}, p.ProviderConfig)
 		build(cur, d)
 		added := false
 		for _, name := range d.Order {
@@ -146,7 +146,7 @@ func settle(t *testing.T, p *Plan, o Observed, build func(o Observed, d *Desired
 }
 
 // names returns the desired resource names that start with one of the prefixes, sorted.
-func names(d *Desired, prefixes ...string) []string {
+func names(d *desiredState, prefixes ...string) []string {
 	var out []string
 	for _, n := range d.Order {
 		for _, p := range prefixes {
@@ -160,8 +160,8 @@ func names(d *Desired, prefixes ...string) []string {
 	return out
 }
 
-func monitoringBuild(p *Plan, st FailoverState) func(Observed, *Desired) {
-	return func(o Observed, d *Desired) { BuildMonitoring(p, o, st, d) }
+func monitoringBuild(p *xrPlan, st failoverState) func(observedState, *desiredState) {
+	return func(o observedState, d *desiredState) { buildMonitoring(p, o, st, d) }
 }
 
 func TestBuildMonitoring(t *testing.T) {
@@ -169,17 +169,17 @@ func TestBuildMonitoring(t *testing.T) {
 	replicating := dataLayer(t, p, false)
 	promoted := dataLayer(t, p, true)
 	subs := func(r Role) []string {
-		return []string{string(SubscriptionName(r, "dba@example.com")), string(SubscriptionName(r, "oncall@example.com"))}
+		return []string{string(subscriptionName(r, "dba@example.com")), string(subscriptionName(r, "oncall@example.com"))}
 	}
 	alarms := func(r Role, purposes ...string) []string {
 		out := make([]string, 0, len(purposes))
 		for _, a := range purposes {
-			out = append(out, string(AlarmName(r, a)))
+			out = append(out, string(alarmName(r, a)))
 		}
 		return out
 	}
-	writer := []string{AlarmCPU, AlarmFreeStorage, AlarmFreeMemory, AlarmConnections, AlarmReadLatency, AlarmWriteLatency}
-	replication := []string{AlarmReplicaLag, AlarmLagSeconds, AlarmLagBytes, AlarmPrimaryUnreachable, AlarmReplicaUnreachable, AlarmPrimaryUnhealthy, AlarmReplicationUnhealthy}
+	writer := []string{alarmCPU, alarmFreeStorage, alarmFreeMemory, alarmConnections, alarmReadLatency, alarmWriteLatency}
+	replication := []string{alarmReplicaLag, alarmLagSeconds, alarmLagBytes, alarmPrimaryUnreachable, alarmReplicaUnreachable, alarmPrimaryUnhealthy, alarmReplicationUnhealthy}
 	sorted := func(parts ...[]string) []string {
 		out := slices.Concat(parts...)
 		slices.Sort(out)
@@ -188,55 +188,55 @@ func TestBuildMonitoring(t *testing.T) {
 
 	cases := map[string]struct {
 		reason   string
-		observed Observed
-		st       FailoverState
+		observed observedState
+		st       failoverState
 		settle   bool
 		want     []string
 		waiting  int
 	}{
 		"NothingObserved": {
 			reason:   "Without the keys' ARNs no topic can be encrypted: nothing is desired and both topics say what they wait for.",
-			observed: Observed{},
-			st:       FailoverState{Writer: RolePrimary},
+			observed: observedState{},
+			st:       failoverState{Writer: RolePrimary},
 			waiting:  2,
 		},
 		"KeysObserved": {
 			reason:   "With the keys, both topics and their subscriptions; the alarms wait for the topics' ARNs.",
-			observed: Observed{KeyName(RolePrimary): replicating[KeyName(RolePrimary)], KeyName(RoleDR): replicating[KeyName(RoleDR)]},
-			st:       FailoverState{Writer: RolePrimary},
-			want:     sorted([]string{string(TopicName(RolePrimary)), string(TopicName(RoleDR))}, subs(RolePrimary), subs(RoleDR)),
+			observed: observedState{keyName(RolePrimary): replicating[keyName(RolePrimary)], keyName(RoleDR): replicating[keyName(RoleDR)]},
+			st:       failoverState{Writer: RolePrimary},
+			want:     sorted([]string{string(topicName(RolePrimary)), string(topicName(RoleDR))}, subs(RolePrimary), subs(RoleDR)),
 			waiting:  2,
 		},
 		"Replicating": {
 			reason:   "Replicating: the primary's alarms in the primary region, the replication alarms and both composites in the DR region.",
 			observed: replicating,
-			st:       DetectFailover(p, replicating),
+			st:       detectFailover(p, replicating),
 			settle:   true,
-			want: sorted([]string{string(TopicName(RolePrimary)), string(TopicName(RoleDR))}, subs(RolePrimary), subs(RoleDR),
+			want: sorted([]string{string(topicName(RolePrimary)), string(topicName(RoleDR))}, subs(RolePrimary), subs(RoleDR),
 				alarms(RolePrimary, writer...), alarms(RoleDR, replication...)),
 		},
 		"PromotedOutOfBand": {
 			reason:   "The replica was promoted: the DR instance's alarms in the DR region, no replication to watch, no composites.",
 			observed: promoted,
-			st:       DetectFailover(p, promoted),
+			st:       detectFailover(p, promoted),
 			settle:   true,
-			want:     sorted([]string{string(TopicName(RolePrimary)), string(TopicName(RoleDR))}, subs(RolePrimary), subs(RoleDR), alarms(RoleDR, writer...)),
+			want:     sorted([]string{string(topicName(RolePrimary)), string(topicName(RoleDR))}, subs(RolePrimary), subs(RoleDR), alarms(RoleDR, writer...)),
 		},
 		"Switchover": {
 			reason:   "A planned switchover turns the alarms around like a failover.",
 			observed: replicating,
-			st:       FailoverState{Writer: RoleDR, Switchover: true},
+			st:       failoverState{Writer: RoleDR, Switchover: true},
 			settle:   true,
-			want:     sorted([]string{string(TopicName(RolePrimary)), string(TopicName(RoleDR))}, subs(RolePrimary), subs(RoleDR), alarms(RoleDR, writer...)),
+			want:     sorted([]string{string(topicName(RolePrimary)), string(topicName(RoleDR))}, subs(RolePrimary), subs(RoleDR), alarms(RoleDR, writer...)),
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := NewDesired(ClusterFlavour{}, p.ProviderConfig)
+			d := newDesired(clusterFlavour{}, p.ProviderConfig)
 			if tc.settle {
 				d, _ = settle(t, p, tc.observed, monitoringBuild(p, tc.st))
 			} else {
-				BuildMonitoring(p, tc.observed, tc.st, d)
+				buildMonitoring(p, tc.observed, tc.st, d)
 			}
 			if diff := cmp.Diff(tc.want, names(d, "primary-", "dr-")); diff != "" {
 				t.Errorf("\n%s\ndesired resources: -want, +got:\n%s", tc.reason, diff)
@@ -254,7 +254,7 @@ func TestMonitoringAlarms(t *testing.T) {
 "replicationLagSeconds":30,"replicationLagBytes":1048576,"lagCheckMinutes":2}}`
 	p := testPlan(t, spec)
 	observed := dataLayer(t, p, false)
-	d, o := settle(t, p, observed, monitoringBuild(p, DetectFailover(p, observed)))
+	d, o := settle(t, p, observed, monitoringBuild(p, detectFailover(p, observed)))
 	metric := func(name resource.Name) cloudwatchv1beta2.MetricAlarmParameters {
 		t.Helper()
 		a, ok := d.Resources[name].(*cloudwatchv1beta2.MetricAlarm)
@@ -283,7 +283,7 @@ func TestMonitoringAlarms(t *testing.T) {
 		return a
 	}
 	primaryDB, replica := p.Names.DBInstance(RolePrimary), p.Names.DBInstance(RoleDR)
-	pTopic, drTopic := TopicARN(o, RolePrimary), TopicARN(o, RoleDR)
+	pTopic, drTopic := topicARN(o, RolePrimary), topicARN(o, RoleDR)
 	rds := func(metric, stat, cmp string, threshold float64) alarm {
 		return alarm{"AWS/RDS", metric, stat, cmp, "missing", "DBInstanceIdentifier", primaryDB, pTopic, threshold, 300, 3}
 	}
@@ -296,43 +296,43 @@ func TestMonitoringAlarms(t *testing.T) {
 		purpose string
 		want    alarm
 	}{
-		"CPU":          {"CPU above the spec's percentage, on the primary, to the primary's topic.", RolePrimary, AlarmCPU, rds("CPUUtilization", "Average", "GreaterThanThreshold", 70)},
-		"FreeStorage":  {"Free storage below 15% of 200 GiB, in bytes.", RolePrimary, AlarmFreeStorage, rds("FreeStorageSpace", "Minimum", "LessThanThreshold", 200*(1<<30)*0.15)},
-		"FreeMemory":   {"Freeable memory below 512 MiB, in bytes.", RolePrimary, AlarmFreeMemory, rds("FreeableMemory", "Average", "LessThanThreshold", 512*(1<<20))},
-		"Connections":  {"More connections than the spec allows.", RolePrimary, AlarmConnections, rds("DatabaseConnections", "Maximum", "GreaterThanThreshold", 300)},
-		"ReadLatency":  {"Read latency in seconds, from the spec's milliseconds.", RolePrimary, AlarmReadLatency, rds("ReadLatency", "Average", "GreaterThanThreshold", 0.02)},
-		"WriteLatency": {"Write latency in seconds, from the spec's milliseconds.", RolePrimary, AlarmWriteLatency, rds("WriteLatency", "Average", "GreaterThanThreshold", 0.02)},
-		"ReplicaLag": {"RDS's ReplicaLag of the replica, every minute, to the DR topic.", RoleDR, AlarmReplicaLag,
+		"CPU":          {"CPU above the spec's percentage, on the primary, to the primary's topic.", RolePrimary, alarmCPU, rds("CPUUtilization", "Average", "GreaterThanThreshold", 70)},
+		"FreeStorage":  {"Free storage below 15% of 200 GiB, in bytes.", RolePrimary, alarmFreeStorage, rds("FreeStorageSpace", "Minimum", "LessThanThreshold", 200*(1<<30)*0.15)},
+		"FreeMemory":   {"Freeable memory below 512 MiB, in bytes.", RolePrimary, alarmFreeMemory, rds("FreeableMemory", "Average", "LessThanThreshold", 512*(1<<20))},
+		"Connections":  {"More connections than the spec allows.", RolePrimary, alarmConnections, rds("DatabaseConnections", "Maximum", "GreaterThanThreshold", 300)},
+		"ReadLatency":  {"Read latency in seconds, from the spec's milliseconds.", RolePrimary, alarmReadLatency, rds("ReadLatency", "Average", "GreaterThanThreshold", 0.02)},
+		"WriteLatency": {"Write latency in seconds, from the spec's milliseconds.", RolePrimary, alarmWriteLatency, rds("WriteLatency", "Average", "GreaterThanThreshold", 0.02)},
+		"ReplicaLag": {"RDS's ReplicaLag of the replica, every minute, to the DR topic.", RoleDR, alarmReplicaLag,
 			alarm{"AWS/RDS", "ReplicaLag", "Maximum", "GreaterThanThreshold", "missing", "DBInstanceIdentifier", replica, drTopic, 30, 60, 3}},
-		"LagSeconds":         {"The monitor's heartbeat lag, one period per scheduled run.", RoleDR, AlarmLagSeconds, lag(contract.MetricReplicationLagSeconds, "GreaterThanThreshold", 30, "missing")},
-		"LagBytes":           {"The monitor's byte lag.", RoleDR, AlarmLagBytes, lag(contract.MetricReplicationLagBytes, "GreaterThanThreshold", 1048576, "missing")},
-		"PrimaryUnreachable": {"Only data says the primary is down: missing data does not breach.", RoleDR, AlarmPrimaryUnreachable, lag(contract.MetricPrimaryReachable, "LessThanThreshold", 1, "notBreaching")},
-		"ReplicaUnreachable": {"A silent monitor cannot vouch for the replica: missing data breaches.", RoleDR, AlarmReplicaUnreachable, lag(contract.MetricReplicaReachable, "LessThanThreshold", 1, "breaching")},
+		"LagSeconds":         {"The monitor's heartbeat lag, one period per scheduled run.", RoleDR, alarmLagSeconds, lag(contract.MetricReplicationLagSeconds, "GreaterThanThreshold", 30, "missing")},
+		"LagBytes":           {"The monitor's byte lag.", RoleDR, alarmLagBytes, lag(contract.MetricReplicationLagBytes, "GreaterThanThreshold", 1048576, "missing")},
+		"PrimaryUnreachable": {"Only data says the primary is down: missing data does not breach.", RoleDR, alarmPrimaryUnreachable, lag(contract.MetricPrimaryReachable, "LessThanThreshold", 1, "notBreaching")},
+		"ReplicaUnreachable": {"A silent monitor cannot vouch for the replica: missing data breaches.", RoleDR, alarmReplicaUnreachable, lag(contract.MetricReplicaReachable, "LessThanThreshold", 1, "breaching")},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			n := AlarmName(tc.role, tc.purpose)
+			n := alarmName(tc.role, tc.purpose)
 			if diff := cmp.Diff(tc.want, summary(n)); diff != "" {
 				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, n, diff)
 			}
-			if got, want := d.Resources[n].GetAnnotations()["crossplane.io/external-name"], AlarmAWSName(p, tc.role, tc.purpose); got != want {
+			if got, want := d.Resources[n].GetAnnotations()["crossplane.io/external-name"], alarmAWSName(p, tc.role, tc.purpose); got != want {
 				t.Errorf("\n%s\n%s is named %q in CloudWatch, want %q", tc.reason, n, got, want)
 			}
 		})
 	}
 
 	composite := func(purpose string) cloudwatchv1beta2.CompositeAlarmParameters {
-		a, ok := d.Resources[AlarmName(RoleDR, purpose)].(*cloudwatchv1beta2.CompositeAlarm)
+		a, ok := d.Resources[alarmName(RoleDR, purpose)].(*cloudwatchv1beta2.CompositeAlarm)
 		if !ok {
-			t.Fatalf("%s is not a desired CompositeAlarm", AlarmName(RoleDR, purpose))
+			t.Fatalf("%s is not a desired CompositeAlarm", alarmName(RoleDR, purpose))
 		}
 		return a.Spec.ForProvider
 	}
-	arn := func(purpose string) string { return AlarmARN(o, RoleDR, purpose) }
+	arn := func(purpose string) string { return alarmARN(o, RoleDR, purpose) }
 	rules := map[string]string{
-		AlarmPrimaryUnhealthy: fmt.Sprintf(`ALARM(%q) AND NOT ALARM(%q)`, arn(AlarmPrimaryUnreachable), arn(AlarmReplicaUnreachable)),
-		AlarmReplicationUnhealthy: fmt.Sprintf(`ALARM(%q) OR ALARM(%q) OR ALARM(%q) OR ALARM(%q)`,
-			arn(AlarmReplicaLag), arn(AlarmLagSeconds), arn(AlarmLagBytes), arn(AlarmReplicaUnreachable)),
+		alarmPrimaryUnhealthy: fmt.Sprintf(`ALARM(%q) AND NOT ALARM(%q)`, arn(alarmPrimaryUnreachable), arn(alarmReplicaUnreachable)),
+		alarmReplicationUnhealthy: fmt.Sprintf(`ALARM(%q) OR ALARM(%q) OR ALARM(%q) OR ALARM(%q)`,
+			arn(alarmReplicaLag), arn(alarmLagSeconds), arn(alarmLagBytes), arn(alarmReplicaUnreachable)),
 	}
 	for purpose, want := range rules {
 		fp := composite(purpose)
@@ -348,29 +348,29 @@ func TestMonitoringAlarms(t *testing.T) {
 func TestMonitoringTopics(t *testing.T) {
 	p := testPlan(t, builderSpec)
 	observed := dataLayer(t, p, false)
-	d, _ := settle(t, p, observed, monitoringBuild(p, DetectFailover(p, observed)))
-	for _, role := range Roles {
-		topic, ok := d.Resources[TopicName(role)].(*snsv1beta1.Topic)
+	d, _ := settle(t, p, observed, monitoringBuild(p, detectFailover(p, observed)))
+	for _, role := range roles {
+		topic, ok := d.Resources[topicName(role)].(*snsv1beta1.Topic)
 		if !ok {
-			t.Fatalf("%s is not a desired Topic", TopicName(role))
+			t.Fatalf("%s is not a desired Topic", topicName(role))
 		}
-		if got, want := *topic.Spec.ForProvider.KMSMasterKeyID, KeyARN(observed, role); got != want {
-			t.Errorf("%s is encrypted with %q, want its region's key %q", TopicName(role), got, want)
+		if got, want := *topic.Spec.ForProvider.KMSMasterKeyID, keyARN(observed, role); got != want {
+			t.Errorf("%s is encrypted with %q, want its region's key %q", topicName(role), got, want)
 		}
 		if got := *topic.Spec.ForProvider.Region; got != p.Regions[role].Region {
-			t.Errorf("%s is in %s, want %s", TopicName(role), got, p.Regions[role].Region)
+			t.Errorf("%s is in %s, want %s", topicName(role), got, p.Regions[role].Region)
 		}
 		for _, email := range p.Spec.Monitoring.NotificationEmails {
-			s, ok := d.Resources[SubscriptionName(role, email)].(*snsv1beta1.TopicSubscription)
+			s, ok := d.Resources[subscriptionName(role, email)].(*snsv1beta1.TopicSubscription)
 			if !ok {
-				t.Fatalf("no subscription of %s to %s", email, TopicName(role))
+				t.Fatalf("no subscription of %s to %s", email, topicName(role))
 			}
 			want := snsv1beta1.TopicSubscriptionParameters{
 				Region: ptr(p.Regions[role].Region), Protocol: ptr("email"), Endpoint: ptr(email),
-				TopicArnSelector: &xpv1.Selector{MatchControllerRef: ptr(true), MatchLabels: map[string]string{LabelResource: string(TopicName(role))}},
+				TopicArnSelector: &xpv1.Selector{MatchControllerRef: ptr(true), MatchLabels: map[string]string{labelResource: string(topicName(role))}},
 			}
 			if diff := cmp.Diff(want, s.Spec.ForProvider); diff != "" {
-				t.Errorf("subscription of %s to %s: -want, +got:\n%s", email, TopicName(role), diff)
+				t.Errorf("subscription of %s to %s: -want, +got:\n%s", email, topicName(role), diff)
 			}
 		}
 	}
@@ -387,10 +387,10 @@ func TestSubscriptionName(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := SubscriptionName(RoleDR, tc.a) == SubscriptionName(RoleDR, tc.b); got != tc.same {
+			if got := subscriptionName(RoleDR, tc.a) == subscriptionName(RoleDR, tc.b); got != tc.same {
 				t.Errorf("\n%s\nSubscriptionName(%q) == SubscriptionName(%q): %v, want %v", tc.reason, tc.a, tc.b, got, tc.same)
 			}
-			if n := SubscriptionName(RoleDR, tc.a); strings.Contains(string(n), "@") {
+			if n := subscriptionName(RoleDR, tc.a); strings.Contains(string(n), "@") {
 				t.Errorf("\n%s\n%s carries the address itself", tc.reason, n)
 			}
 		})

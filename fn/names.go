@@ -18,8 +18,8 @@ const (
 	RoleDR      Role = "dr"
 )
 
-// Roles in the order resources are built.
-var Roles = []Role{RolePrimary, RoleDR} //nolint:gochecknoglobals // A constant list.
+// roles in the order resources are built.
+var roles = []Role{RolePrimary, RoleDR} //nolint:gochecknoglobals // A constant list.
 
 // Peer returns the other role.
 func (r Role) Peer() Role {
@@ -39,64 +39,64 @@ const (
 	hashLen       = 6
 )
 
-// Names computes every AWS name of one XR. It is the one place names are made: deterministic
+// awsNames computes every AWS name of one XR. It is the one place names are made: deterministic
 // from the claim's (or XR's) name and a short hash of the XR's name, and within AWS limits.
-type Names struct {
+type awsNames struct {
 	// Base is the prefix of every name: the claim name, cut to fit, and the hash.
 	Base string
 }
 
-// NewNames returns the names of the XR with the supplied name, claimed (if at all) under the
+// newNames returns the names of the XR with the supplied name, claimed (if at all) under the
 // supplied claim name.
-func NewNames(xrName, claimName string) Names {
+func newNames(xrName, claimName string) awsNames {
 	display := claimName
 	if display == "" {
 		display = xrName
 	}
 	sum := sha256.Sum256([]byte(xrName))
 	h := hex.EncodeToString(sum[:])[:hashLen]
-	return Names{Base: sanitize(display, maxBaseName) + "-" + h}
+	return awsNames{Base: sanitize(display, maxBaseName) + "-" + h}
 }
 
 // Resource is the name of an AWS resource of the given purpose in a region, used where AWS
 // allows 255 characters (security groups, alarms, topics, tags).
-func (n Names) Resource(role Role, purpose string) string {
+func (n awsNames) Resource(role Role, purpose string) string {
 	return n.Base + "-" + string(role) + "-" + purpose
 }
 
 // DBInstance is the RDS identifier of a region's database instance.
-func (n Names) DBInstance(role Role) string {
+func (n awsNames) DBInstance(role Role) string {
 	return fit(n.Base+"-"+string(role)+"-db", maxRDSName)
 }
 
 // RDSGroup is the name of an RDS subnet or parameter group of a region.
-func (n Names) RDSGroup(role Role, purpose string) string {
+func (n awsNames) RDSGroup(role Role, purpose string) string {
 	return fit(n.Base+"-"+string(role)+"-"+purpose, maxRDSName)
 }
 
 // Bucket is the globally unique name of a region's backup bucket.
-func (n Names) Bucket(region string) string {
+func (n awsNames) Bucket(region string) string {
 	return fit(n.Base+"-backup-"+region, maxBucketName)
 }
 
 // IAM is the name of an IAM role or policy.
-func (n Names) IAM(role Role, purpose string) string {
+func (n awsNames) IAM(role Role, purpose string) string {
 	return fit(n.Base+"-"+string(role)+"-"+purpose, maxIAMName)
 }
 
 // Lambda is the name of a Lambda function.
-func (n Names) Lambda(role Role, purpose string) string {
+func (n awsNames) Lambda(role Role, purpose string) string {
 	return fit(n.Base+"-"+string(role)+"-"+purpose, maxLambdaName)
 }
 
 // KMSAlias is the alias of a region's key.
-func (n Names) KMSAlias(role Role) string {
+func (n awsNames) KMSAlias(role Role) string {
 	return "alias/" + n.Base + "-" + string(role)
 }
 
-// ResourceName is the composition-resource name of a composed resource: the role, then the
+// resourceName is the composition-resource name of a composed resource: the role, then the
 // parts, e.g. primary-subnet-database-a. It is stable across reconciles and spec changes.
-func ResourceName(role Role, parts ...string) resource.Name {
+func resourceName(role Role, parts ...string) resource.Name {
 	return resource.Name(string(role) + "-" + strings.Join(parts, "-"))
 }
 

@@ -40,11 +40,11 @@ func TestNewNames(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			n := NewNames(tc.xr, tc.claim)
+			n := newNames(tc.xr, tc.claim)
 			if !strings.HasPrefix(n.Base, tc.wantBase) || len(n.Base) != len(tc.wantBase)+hashLen {
 				t.Errorf("\n%s\nNewNames(%q, %q).Base = %q, want %q + %d hex digits", tc.reason, tc.xr, tc.claim, n.Base, tc.wantBase, hashLen)
 			}
-			if diff := cmp.Diff(n, NewNames(tc.xr, tc.claim)); diff != "" {
+			if diff := cmp.Diff(n, newNames(tc.xr, tc.claim)); diff != "" {
 				t.Errorf("\n%s\nNewNames is not deterministic:\n%s", tc.reason, diff)
 			}
 		})
@@ -54,10 +54,10 @@ func TestNewNames(t *testing.T) {
 // TestNamesWithinLimits checks every name the function makes against AWS's rules for the longest
 // claim name, in the longest region.
 func TestNamesWithinLimits(t *testing.T) {
-	n := NewNames(strings.Repeat("z", 253), strings.Repeat("a-", 60))
+	n := newNames(strings.Repeat("z", 253), strings.Repeat("a-", 60))
 	rds := regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 	bucket := regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
-	for _, role := range Roles {
+	for _, role := range roles {
 		checks := []struct {
 			what, name string
 			limit      int
@@ -75,7 +75,7 @@ func TestNamesWithinLimits(t *testing.T) {
 			}
 		}
 	}
-	if NewNames("a", "").Base == NewNames("b", "").Base {
+	if newNames("a", "").Base == newNames("b", "").Base {
 		t.Error("two XRs got the same base name")
 	}
 }

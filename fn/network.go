@@ -9,8 +9,8 @@ import (
 	ec2v1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/ec2/v1beta2"
 )
 
-// PostgresPort is the port both databases listen on.
-const PostgresPort = 5432
+// postgresPort is the port both databases listen on.
+const postgresPort = 5432
 
 // anyIPv4 is the default route's destination.
 const anyIPv4 = "0.0.0.0/0"
@@ -22,53 +22,53 @@ var endpointServices = []string{"secretsmanager", "logs", "sns", "monitoring"} /
 // Composition-resource names of the network layer, one function each so builders of other
 // layers select these resources without spelling the names again.
 
-// VPCName is the VPC's resource name.
-func VPCName(r Role) resource.Name { return ResourceName(r, "vpc") }
+// vpcName is the VPC's resource name.
+func vpcName(r Role) resource.Name { return resourceName(r, "vpc") }
 
-// VPCID returns the observed id of a role's VPC, or "".
-func VPCID(o Observed, r Role) string {
-	return deref(observedAs[ec2v1beta1.VPC](o, VPCName(r)).Status.AtProvider.ID)
+// vpcID returns the observed id of a role's VPC, or "".
+func vpcID(o observedState, r Role) string {
+	return deref(observedAs[ec2v1beta1.VPC](o, vpcName(r)).Status.AtProvider.ID)
 }
 
-// SubnetID returns the observed id of a subnet, or "".
-func SubnetID(o Observed, name resource.Name) string {
+// subnetID returns the observed id of a subnet, or "".
+func subnetID(o observedState, name resource.Name) string {
 	return deref(observedAs[ec2v1beta1.Subnet](o, name).Status.AtProvider.ID)
 }
 
-// SubnetName is the resource name of a tier's subnet in an AZ.
-func SubnetName(r Role, t Tier, az string) resource.Name {
-	return ResourceName(r, "subnet", string(t), AZLetter(az))
+// subnetName is the resource name of a tier's subnet in an AZ.
+func subnetName(r Role, t subnetTier, az string) resource.Name {
+	return resourceName(r, "subnet", string(t), azLetter(az))
 }
 
-// SecurityGroupName is the resource name of a security group.
-func SecurityGroupName(r Role, purpose string) resource.Name {
-	return ResourceName(r, "sg", purpose)
+// securityGroupName is the resource name of a security group.
+func securityGroupName(r Role, purpose string) resource.Name {
+	return resourceName(r, "sg", purpose)
 }
 
-// PeeringName is the resource name of the VPC peering connection (requested from the primary).
-func PeeringName() resource.Name { return ResourceName(RolePrimary, "peering") }
+// peeringName is the resource name of the VPC peering connection (requested from the primary).
+func peeringName() resource.Name { return resourceName(RolePrimary, "peering") }
 
-// PeeringAccepterName is the resource name of the peering accepter in the DR region.
-func PeeringAccepterName() resource.Name { return ResourceName(RoleDR, "peering-accepter") }
+// peeringAccepterName is the resource name of the peering accepter in the DR region.
+func peeringAccepterName() resource.Name { return resourceName(RoleDR, "peering-accepter") }
 
 // Security group purposes.
 const (
-	SGDatabase  = "database"
-	SGLambda    = "lambda"
-	SGEndpoints = "endpoints"
+	sgDatabase  = "database"
+	sgLambda    = "lambda"
+	sgEndpoints = "endpoints"
 )
 
-// BuildNetwork adds both regions' networks and the peering between them.
-func BuildNetwork(p *Plan, o Observed, d *Desired) {
-	for _, role := range Roles {
+// buildNetwork adds both regions' networks and the peering between them.
+func buildNetwork(p *xrPlan, o observedState, d *desiredState) {
+	for _, role := range roles {
 		buildRegionNetwork(p, p.Regions[role], d)
 	}
 	buildPeering(p, o, d)
 }
 
-func buildRegionNetwork(p *Plan, rp RegionPlan, d *Desired) {
+func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 	role, region := rp.Role, &rp.Region
-	vpc := VPCName(role)
+	vpc := vpcName(role)
 	d.Add(vpc, &ec2v1beta1.VPC{
 		Spec: ec2v1beta1.VPCSpec{ForProvider: ec2v1beta1.VPCParameters_2{
 			Region:             region,
@@ -79,22 +79,22 @@ func buildRegionNetwork(p *Plan, rp RegionPlan, d *Desired) {
 		}},
 	})
 
-	for _, tier := range Tiers {
+	for _, tier := range tiers {
 		for i, az := range rp.AZs {
-			d.AddLabelled(SubnetName(role, tier, az), &ec2v1beta1.Subnet{
+			d.AddLabelled(subnetName(role, tier, az), &ec2v1beta1.Subnet{
 				Spec: ec2v1beta1.SubnetSpec{ForProvider: ec2v1beta1.SubnetParameters_2{
 					Region:              region,
 					VPCIDSelector:       d.Select(vpc),
 					AvailabilityZone:    ptr(az),
 					CidrBlock:           ptr(rp.Net.Subnets[tier][i].String()),
 					MapPublicIPOnLaunch: ptr(false),
-					Tags:                p.Tags(role, p.Names.Resource(role, fmt.Sprintf("%s-%s", tier, AZLetter(az)))),
+					Tags:                p.Tags(role, p.Names.Resource(role, fmt.Sprintf("%s-%s", tier, azLetter(az)))),
 				}},
-			}, TierLabels(role, tier))
+			}, tierLabels(role, tier))
 		}
 	}
 
-	igw := ResourceName(role, "igw")
+	igw := resourceName(role, "igw")
 	d.Add(igw, &ec2v1beta1.InternetGateway{
 		Spec: ec2v1beta1.InternetGatewaySpec{ForProvider: ec2v1beta1.InternetGatewayParameters_2{
 			Region:        region,
@@ -103,9 +103,9 @@ func buildRegionNetwork(p *Plan, rp RegionPlan, d *Desired) {
 		}},
 	})
 
-	publicRT := ResourceName(role, "rt", "public")
+	publicRT := resourceName(role, "rt", "public")
 	d.Add(publicRT, routeTable(p, d, rp, vpc, "public"))
-	d.Add(ResourceName(role, "route", "public", "default"), &ec2v1beta2.Route{
+	d.Add(resourceName(role, "route", "public", "default"), &ec2v1beta2.Route{
 		Spec: ec2v1beta2.RouteSpec{ForProvider: ec2v1beta2.RouteParameters{
 			Region:               region,
 			RouteTableIDSelector: d.Select(publicRT),
@@ -114,7 +114,7 @@ func buildRegionNetwork(p *Plan, rp RegionPlan, d *Desired) {
 		}},
 	})
 	for _, az := range rp.AZs {
-		associate(d, rp, SubnetName(role, TierPublic, az), publicRT)
+		associate(d, rp, subnetName(role, tierPublic, az), publicRT)
 	}
 
 	// NAT gateways sit in the public subnets of the first NATGateways AZs; the private subnets
@@ -122,9 +122,9 @@ func buildRegionNetwork(p *Plan, rp RegionPlan, d *Desired) {
 	nats := p.Spec.Network.NATGateways
 	for n := range nats {
 		az := rp.AZs[n]
-		l := AZLetter(az)
-		eip := ResourceName(role, "eip", l)
-		nat := ResourceName(role, "nat", l)
+		l := azLetter(az)
+		eip := resourceName(role, "eip", l)
+		nat := resourceName(role, "nat", l)
 		rt := privateRouteTable(role, az)
 		d.Add(eip, &ec2v1beta1.EIP{
 			Spec: ec2v1beta1.EIPSpec{ForProvider: ec2v1beta1.EIPParameters{
@@ -137,13 +137,13 @@ func buildRegionNetwork(p *Plan, rp RegionPlan, d *Desired) {
 			Spec: ec2v1beta1.NATGatewaySpec{ForProvider: ec2v1beta1.NATGatewayParameters_2{
 				Region:               region,
 				AllocationIDSelector: d.Select(eip),
-				SubnetIDSelector:     d.Select(SubnetName(role, TierPublic, az)),
+				SubnetIDSelector:     d.Select(subnetName(role, tierPublic, az)),
 				ConnectivityType:     ptr("public"),
 				Tags:                 p.Tags(role, p.Names.Resource(role, "nat-"+l)),
 			}},
 		})
 		d.Add(rt, routeTable(p, d, rp, vpc, "private-"+l))
-		d.Add(ResourceName(role, "route", "private", l, "default"), &ec2v1beta2.Route{
+		d.Add(resourceName(role, "route", "private", l, "default"), &ec2v1beta2.Route{
 			Spec: ec2v1beta2.RouteSpec{ForProvider: ec2v1beta2.RouteParameters{
 				Region:               region,
 				RouteTableIDSelector: d.Select(rt),
@@ -154,21 +154,21 @@ func buildRegionNetwork(p *Plan, rp RegionPlan, d *Desired) {
 	}
 	for i, az := range rp.AZs {
 		rt := privateRouteTable(role, rp.AZs[i%nats])
-		associate(d, rp, SubnetName(role, TierDatabase, az), rt)
-		associate(d, rp, SubnetName(role, TierLambda, az), rt)
+		associate(d, rp, subnetName(role, tierDatabase, az), rt)
+		associate(d, rp, subnetName(role, tierLambda, az), rt)
 	}
 
 	buildSecurityGroups(p, rp, d)
 	buildEndpoints(p, rp, d)
 }
 
-// TierLabels are the labels of a region's subnets of a tier.
-func TierLabels(role Role, tier Tier) map[string]string {
-	return map[string]string{LabelRole: string(role), LabelTier: string(tier)}
+// tierLabels are the labels of a region's subnets of a tier.
+func tierLabels(role Role, tier subnetTier) map[string]string {
+	return map[string]string{labelRole: string(role), labelTier: string(tier)}
 }
 
-// PrivateRouteTables returns the resource names of a region's private route tables.
-func PrivateRouteTables(p *Plan, role Role) []resource.Name {
+// privateRouteTables returns the resource names of a region's private route tables.
+func privateRouteTables(p *xrPlan, role Role) []resource.Name {
 	rp := p.Regions[role]
 	out := make([]resource.Name, 0, p.Spec.Network.NATGateways)
 	for n := range p.Spec.Network.NATGateways {
@@ -178,10 +178,10 @@ func PrivateRouteTables(p *Plan, role Role) []resource.Name {
 }
 
 func privateRouteTable(role Role, natAZ string) resource.Name {
-	return ResourceName(role, "rt", "private", AZLetter(natAZ))
+	return resourceName(role, "rt", "private", azLetter(natAZ))
 }
 
-func routeTable(p *Plan, d *Desired, rp RegionPlan, vpc resource.Name, purpose string) *ec2v1beta1.RouteTable {
+func routeTable(p *xrPlan, d *desiredState, rp regionPlan, vpc resource.Name, purpose string) *ec2v1beta1.RouteTable {
 	return &ec2v1beta1.RouteTable{
 		Spec: ec2v1beta1.RouteTableSpec{ForProvider: ec2v1beta1.RouteTableParameters_2{
 			Region:        &rp.Region,
@@ -191,7 +191,7 @@ func routeTable(p *Plan, d *Desired, rp RegionPlan, vpc resource.Name, purpose s
 	}
 }
 
-func associate(d *Desired, rp RegionPlan, subnet, rt resource.Name) {
+func associate(d *desiredState, rp regionPlan, subnet, rt resource.Name) {
 	d.Add(resource.Name(string(subnet)+"-rta"), &ec2v1beta1.RouteTableAssociation{
 		Spec: ec2v1beta1.RouteTableAssociationSpec{ForProvider: ec2v1beta1.RouteTableAssociationParameters{
 			Region:               &rp.Region,
@@ -201,20 +201,20 @@ func associate(d *Desired, rp RegionPlan, subnet, rt resource.Name) {
 	})
 }
 
-func buildSecurityGroups(p *Plan, rp RegionPlan, d *Desired) {
+func buildSecurityGroups(p *xrPlan, rp regionPlan, d *desiredState) {
 	role := rp.Role
 	own := rp.Net.VPC.String()
 	for _, sg := range []struct{ purpose, description string }{
-		{SGDatabase, "PostgreSQL: 5432 from this VPC and the peer VPC only"},
-		{SGLambda, "Lambda functions of the PostgreSQL DR pair: no ingress"},
-		{SGEndpoints, "Interface VPC endpoints: 443 from this VPC only"},
+		{sgDatabase, "PostgreSQL: 5432 from this VPC and the peer VPC only"},
+		{sgLambda, "Lambda functions of the PostgreSQL DR pair: no ingress"},
+		{sgEndpoints, "Interface VPC endpoints: 443 from this VPC only"},
 	} {
-		d.Add(SecurityGroupName(role, sg.purpose), &ec2v1beta1.SecurityGroup{
+		d.Add(securityGroupName(role, sg.purpose), &ec2v1beta1.SecurityGroup{
 			Spec: ec2v1beta1.SecurityGroupSpec{ForProvider: ec2v1beta1.SecurityGroupParameters_2{
 				Region:              &rp.Region,
 				Name:                ptr(p.Names.Resource(role, sg.purpose)),
 				Description:         ptr(sg.description),
-				VPCIDSelector:       d.Select(VPCName(role)),
+				VPCIDSelector:       d.Select(vpcName(role)),
 				RevokeRulesOnDelete: ptr(true),
 				Tags:                p.Tags(role, p.Names.Resource(role, sg.purpose)),
 			}},
@@ -224,7 +224,7 @@ func buildSecurityGroups(p *Plan, rp RegionPlan, d *Desired) {
 	rule := func(ingress bool, name, sg, cidr string, port int, desc string) {
 		params := ec2v1beta1.SecurityGroupIngressRuleParameters{
 			Region:                  &rp.Region,
-			SecurityGroupIDSelector: d.Select(SecurityGroupName(role, sg)),
+			SecurityGroupIDSelector: d.Select(securityGroupName(role, sg)),
 			CidrIPv4:                ptr(cidr),
 			IPProtocol:              ptr("tcp"),
 			FromPort:                ptr(float64(port)),
@@ -232,7 +232,7 @@ func buildSecurityGroups(p *Plan, rp RegionPlan, d *Desired) {
 			Description:             ptr(desc),
 			Tags:                    p.Tags(role, p.Names.Resource(role, sg+"-"+name)),
 		}
-		n := ResourceName(role, "sgr", sg, name)
+		n := resourceName(role, "sgr", sg, name)
 		if ingress {
 			d.Add(n, &ec2v1beta1.SecurityGroupIngressRule{Spec: ec2v1beta1.SecurityGroupIngressRuleSpec{ForProvider: params}})
 			return
@@ -241,43 +241,43 @@ func buildSecurityGroups(p *Plan, rp RegionPlan, d *Desired) {
 	}
 	ingress := func(name, sg, cidr string, port int, desc string) { rule(true, name, sg, cidr, port, desc) }
 	egress := func(name, sg, cidr string, port int, desc string) { rule(false, name, sg, cidr, port, desc) }
-	ingress("pg-vpc", SGDatabase, own, PostgresPort, "PostgreSQL from this VPC")
-	ingress("pg-peer", SGDatabase, rp.PeerCIDR, PostgresPort, "PostgreSQL from the peer VPC")
-	ingress("https-vpc", SGEndpoints, own, 443, "HTTPS to the endpoints from this VPC")
-	egress("pg-vpc", SGLambda, own, PostgresPort, "PostgreSQL in this VPC")
-	egress("pg-peer", SGLambda, rp.PeerCIDR, PostgresPort, "PostgreSQL in the peer VPC")
+	ingress("pg-vpc", sgDatabase, own, postgresPort, "PostgreSQL from this VPC")
+	ingress("pg-peer", sgDatabase, rp.PeerCIDR, postgresPort, "PostgreSQL from the peer VPC")
+	ingress("https-vpc", sgEndpoints, own, 443, "HTTPS to the endpoints from this VPC")
+	egress("pg-vpc", sgLambda, own, postgresPort, "PostgreSQL in this VPC")
+	egress("pg-peer", sgLambda, rp.PeerCIDR, postgresPort, "PostgreSQL in the peer VPC")
 	// AWS APIs without an interface endpoint here (RDS, Route53) are reached through NAT.
-	egress("https", SGLambda, anyIPv4, 443, "HTTPS to AWS APIs")
+	egress("https", sgLambda, anyIPv4, 443, "HTTPS to AWS APIs")
 }
 
-func buildEndpoints(p *Plan, rp RegionPlan, d *Desired) {
+func buildEndpoints(p *xrPlan, rp regionPlan, d *desiredState) {
 	role := rp.Role
 	for _, svc := range endpointServices {
-		ep := ResourceName(role, "vpce", svc)
+		ep := resourceName(role, "vpce", svc)
 		d.Add(ep, &ec2v1beta2.VPCEndpoint{
 			Spec: ec2v1beta2.VPCEndpointSpec{ForProvider: ec2v1beta2.VPCEndpointParameters{
 				Region:            &rp.Region,
-				VPCIDSelector:     d.Select(VPCName(role)),
+				VPCIDSelector:     d.Select(vpcName(role)),
 				ServiceName:       ptr(fmt.Sprintf("com.amazonaws.%s.%s", rp.Region, svc)),
 				VPCEndpointType:   ptr("Interface"),
 				PrivateDNSEnabled: ptr(true),
 				Tags:              p.Tags(role, p.Names.Resource(role, "vpce-"+svc)),
 			}},
 		})
-		d.Add(ResourceName(role, "vpce", svc, "sg"), &ec2v1beta1.VPCEndpointSecurityGroupAssociation{
+		d.Add(resourceName(role, "vpce", svc, "sg"), &ec2v1beta1.VPCEndpointSecurityGroupAssociation{
 			Spec: ec2v1beta1.VPCEndpointSecurityGroupAssociationSpec{ForProvider: ec2v1beta1.VPCEndpointSecurityGroupAssociationParameters{
 				Region:                    &rp.Region,
 				VPCEndpointIDSelector:     d.Select(ep),
-				SecurityGroupIDSelector:   d.Select(SecurityGroupName(role, SGEndpoints)),
+				SecurityGroupIDSelector:   d.Select(securityGroupName(role, sgEndpoints)),
 				ReplaceDefaultAssociation: ptr(true),
 			}},
 		})
 		for _, az := range rp.AZs {
-			d.Add(ResourceName(role, "vpce", svc, AZLetter(az)), &ec2v1beta1.VPCEndpointSubnetAssociation{
+			d.Add(resourceName(role, "vpce", svc, azLetter(az)), &ec2v1beta1.VPCEndpointSubnetAssociation{
 				Spec: ec2v1beta1.VPCEndpointSubnetAssociationSpec{ForProvider: ec2v1beta1.VPCEndpointSubnetAssociationParameters{
 					Region:                &rp.Region,
 					VPCEndpointIDSelector: d.Select(ep),
-					SubnetIDSelector:      d.Select(SubnetName(role, TierLambda, az)),
+					SubnetIDSelector:      d.Select(subnetName(role, tierLambda, az)),
 				}},
 			})
 		}
@@ -288,39 +288,39 @@ func buildEndpoints(p *Plan, rp RegionPlan, d *Desired) {
 // region and routes each side's private subnets to the other. The requester needs the DR VPC's
 // id and the accepter and DR routes the connection's id: cross-region values, read from
 // observed status, so each waits until its value is observed.
-func buildPeering(p *Plan, o Observed, d *Desired) {
+func buildPeering(p *xrPlan, o observedState, d *desiredState) {
 	pr, dr := p.Regions[RolePrimary], p.Regions[RoleDR]
-	drVPCID := VPCID(o, RoleDR)
+	drVPCID := vpcID(o, RoleDR)
 	if drVPCID == "" {
-		d.Wait(fmt.Sprintf("the DR VPC's id (%s), to request the VPC peering", VPCName(RoleDR)))
+		d.Wait(fmt.Sprintf("the DR VPC's id (%s), to request the VPC peering", vpcName(RoleDR)))
 		return
 	}
-	d.Add(PeeringName(), &ec2v1beta2.VPCPeeringConnection{
+	d.Add(peeringName(), &ec2v1beta2.VPCPeeringConnection{
 		Spec: ec2v1beta2.VPCPeeringConnectionSpec{ForProvider: ec2v1beta2.VPCPeeringConnectionParameters{
 			Region:        &pr.Region,
-			VPCIDSelector: d.Select(VPCName(RolePrimary)),
+			VPCIDSelector: d.Select(vpcName(RolePrimary)),
 			PeerVPCID:     ptr(drVPCID),
 			PeerRegion:    ptr(dr.Region),
 			Tags:          p.Tags(RolePrimary, p.Names.Resource(RolePrimary, "peering")),
 		}},
 	})
-	for _, rt := range PrivateRouteTables(p, RolePrimary) {
+	for _, rt := range privateRouteTables(p, RolePrimary) {
 		d.Add(resource.Name(string(rt)+"-peer"), &ec2v1beta2.Route{
 			Spec: ec2v1beta2.RouteSpec{ForProvider: ec2v1beta2.RouteParameters{
 				Region:                         &pr.Region,
 				RouteTableIDSelector:           d.Select(rt),
 				DestinationCidrBlock:           ptr(pr.PeerCIDR),
-				VPCPeeringConnectionIDSelector: d.Select(PeeringName()),
+				VPCPeeringConnectionIDSelector: d.Select(peeringName()),
 			}},
 		})
 	}
 
-	pcxID := deref(observedAs[ec2v1beta2.VPCPeeringConnection](o, PeeringName()).Status.AtProvider.ID)
+	pcxID := deref(observedAs[ec2v1beta2.VPCPeeringConnection](o, peeringName()).Status.AtProvider.ID)
 	if pcxID == "" {
-		d.Wait(fmt.Sprintf("the VPC peering connection's id (%s), to accept it in %s", PeeringName(), dr.Region))
+		d.Wait(fmt.Sprintf("the VPC peering connection's id (%s), to accept it in %s", peeringName(), dr.Region))
 		return
 	}
-	d.Add(PeeringAccepterName(), &ec2v1beta2.VPCPeeringConnectionAccepter{
+	d.Add(peeringAccepterName(), &ec2v1beta2.VPCPeeringConnectionAccepter{
 		Spec: ec2v1beta2.VPCPeeringConnectionAccepterSpec{ForProvider: ec2v1beta2.VPCPeeringConnectionAccepterParameters{
 			Region:                 &dr.Region,
 			VPCPeeringConnectionID: ptr(pcxID),
@@ -328,7 +328,7 @@ func buildPeering(p *Plan, o Observed, d *Desired) {
 			Tags:                   p.Tags(RoleDR, p.Names.Resource(RoleDR, "peering")),
 		}},
 	})
-	for _, rt := range PrivateRouteTables(p, RoleDR) {
+	for _, rt := range privateRouteTables(p, RoleDR) {
 		d.Add(resource.Name(string(rt)+"-peer"), &ec2v1beta2.Route{
 			Spec: ec2v1beta2.RouteSpec{ForProvider: ec2v1beta2.RouteParameters{
 				Region:                 &dr.Region,

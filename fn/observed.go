@@ -11,35 +11,35 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 )
 
-// Observed is the observed state of the XR's composed resources, read by the builders to wire
+// observedState is the observed state of the XR's composed resources, read by the builders to wire
 // what only exists once the cloud has made it (ids, ARNs, endpoints). Builders read a resource
 // through its provider-aws type (observedAs), never by a field path.
-type Observed map[resource.Name]resource.ObservedComposed
+type observedState map[resource.Name]resource.ObservedComposed
 
-// ObservedFrom returns the observed composed resources of a request.
-func ObservedFrom(req *fnv1.RunFunctionRequest) (Observed, error) {
+// observedFrom returns the observed composed resources of a request.
+func observedFrom(req *fnv1.RunFunctionRequest) (observedState, error) {
 	ocs, err := request.GetObservedComposedResources(req)
-	return Observed(ocs), err
+	return observedState(ocs), err
 }
 
 // Exists reports whether the named resource is observed.
-func (o Observed) Exists(name resource.Name) bool {
+func (o observedState) Exists(name resource.Name) bool {
 	oc, ok := o[name]
 	return ok && oc.Resource != nil
 }
 
 // Ready reports whether the named resource is observed with condition Ready=True.
-func (o Observed) Ready(name resource.Name) bool {
+func (o observedState) Ready(name resource.Name) bool {
 	return o.Exists(name) && o[name].Resource.GetCondition(xpv1.TypeReady).Status == corev1.ConditionTrue
 }
 
 // ConnectionDetail returns a connection detail of the named resource, or nil.
-func (o Observed) ConnectionDetail(name resource.Name, key string) []byte {
+func (o observedState) ConnectionDetail(name resource.Name, key string) []byte {
 	return o[name].ConnectionDetails[key]
 }
 
 // GroupKind returns the named resource's API group and kind, empty when it is not observed.
-func (o Observed) GroupKind(name resource.Name) schema.GroupKind {
+func (o observedState) GroupKind(name resource.Name) schema.GroupKind {
 	if !o.Exists(name) {
 		return schema.GroupKind{}
 	}
@@ -53,7 +53,7 @@ func (o Observed) GroupKind(name resource.Name) schema.GroupKind {
 func observedAs[T any, P interface {
 	*T
 	runtime.Object
-}](o Observed, name resource.Name) P {
+}](o observedState, name resource.Name) P {
 	obj := P(new(T))
 	if o.Exists(name) {
 		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(o[name].Resource.Object, obj)

@@ -24,16 +24,16 @@ func TestObservedReady(t *testing.T) {
 	}
 	cases := map[string]struct {
 		reason string
-		o      Observed
+		o      observedState
 		want   bool
 	}{
-		"NotObserved": {"A resource not observed is not ready.", Observed{}, false},
-		"ReadyTrue":   {"Ready=True is ready.", Observed{"r": withConditions(map[string]any{"type": "Synced", "status": "True"}, map[string]any{"type": "Ready", "status": "True"})}, true},
-		"ReadyFalse":  {"Ready=False is not.", Observed{"r": withConditions(map[string]any{"type": "Ready", "status": "False"})}, false},
-		"SyncedOnly":  {"Synced alone is not ready.", Observed{"r": withConditions(map[string]any{"type": "Synced", "status": "True"})}, false},
-		"NoStatus":    {"No status is not ready.", Observed{"r": observedResource(t, map[string]any{})}, false},
-		"NilResource": {"A resource Crossplane sent without content is not ready.", Observed{"r": resource.ObservedComposed{}}, false},
-		"OddShape":    {"Conditions of the wrong shape are not ready, and do not panic.", Observed{"r": withConditions("Ready", 1)}, false},
+		"NotObserved": {"A resource not observed is not ready.", observedState{}, false},
+		"ReadyTrue":   {"Ready=True is ready.", observedState{"r": withConditions(map[string]any{"type": "Synced", "status": "True"}, map[string]any{"type": "Ready", "status": "True"})}, true},
+		"ReadyFalse":  {"Ready=False is not.", observedState{"r": withConditions(map[string]any{"type": "Ready", "status": "False"})}, false},
+		"SyncedOnly":  {"Synced alone is not ready.", observedState{"r": withConditions(map[string]any{"type": "Synced", "status": "True"})}, false},
+		"NoStatus":    {"No status is not ready.", observedState{"r": observedResource(t, map[string]any{})}, false},
+		"NilResource": {"A resource Crossplane sent without content is not ready.", observedState{"r": resource.ObservedComposed{}}, false},
+		"OddShape":    {"Conditions of the wrong shape are not ready, and do not panic.", observedState{"r": withConditions("Ready", 1)}, false},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -53,7 +53,7 @@ func TestObservedAs(t *testing.T) {
 	}
 	cases := map[string]struct {
 		reason   string
-		o        Observed
+		o        observedState
 		wantARN  string
 		wantGB   float64
 		wantGK   schema.GroupKind
@@ -61,7 +61,7 @@ func TestObservedAs(t *testing.T) {
 	}{
 		"Instance": {
 			reason:   "An observed instance decodes into its provider-aws type, spec and status.",
-			o:        Observed{DBInstanceName(RolePrimary): observedResource(t, instance)},
+			o:        observedState{DBInstanceName(RolePrimary): observedResource(t, instance)},
 			wantARN:  "arn:aws:rds:us-east-1:123456789012:db:x",
 			wantGB:   20,
 			wantGK:   schema.GroupKind{Group: "rds.aws.upbound.io", Kind: "Instance"},
@@ -69,11 +69,11 @@ func TestObservedAs(t *testing.T) {
 		},
 		"NotObserved": {
 			reason: "A resource not observed is the zero object: nothing known.",
-			o:      Observed{},
+			o:      observedState{},
 		},
 		"WrongShape": {
 			reason: "A field of another shape (a list where a string belongs) is the zero object, and does not panic.",
-			o: Observed{DBInstanceName(RolePrimary): observedResource(t, map[string]any{"apiVersion": "rds.aws.upbound.io/v1beta3", "kind": "Instance",
+			o: observedState{DBInstanceName(RolePrimary): observedResource(t, map[string]any{"apiVersion": "rds.aws.upbound.io/v1beta3", "kind": "Instance",
 				"status": map[string]any{"atProvider": map[string]any{"arn": []any{"x"}}}})},
 			wantGK:   schema.GroupKind{Group: "rds.aws.upbound.io", Kind: "Instance"},
 			stateful: true,
@@ -103,7 +103,7 @@ func TestObservedFrom(t *testing.T) {
 	req := &fnv1.RunFunctionRequest{Observed: &fnv1.State{Resources: map[string]*fnv1.Resource{
 		"db": {Resource: s, ConnectionDetails: map[string][]byte{"password": []byte("p")}},
 	}}}
-	o, err := ObservedFrom(req)
+	o, err := observedFrom(req)
 	if err != nil {
 		t.Fatal(err)
 	}

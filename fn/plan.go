@@ -9,46 +9,46 @@ import (
 	inputv1alpha1 "github.com/pgdr/function-postgres-dr/input/v1alpha1"
 )
 
-// DefaultProviderConfigName is used when neither the claim nor the Input names one.
-const DefaultProviderConfigName = "default"
+// defaultProviderConfigName is used when neither the claim nor the Input names one.
+const defaultProviderConfigName = "default"
 
 // Tag keys the function puts on every AWS resource.
 const (
-	TagName       = "Name"
-	TagXR         = "pgdr.io/xr"
-	TagRole       = "pgdr.io/role"
-	TagManagedBy  = "managed-by"
+	tagName       = "Name"
+	tagXR         = "pgdr.io/xr"
+	tagRole       = "pgdr.io/role"
+	tagManagedBy  = "managed-by"
 	managedByThis = "function-postgres-dr"
 )
 
-// Plan is everything a reconcile computes from the spec before it builds resources.
-type Plan struct {
+// xrPlan is everything a reconcile computes from the spec before it builds resources.
+type xrPlan struct {
 	XRName         string
 	Spec           v1alpha1.XPostgresDRSpec
 	Input          *inputv1alpha1.Input
-	Names          Names
+	Names          awsNames
 	ProviderConfig string
-	Regions        map[Role]RegionPlan
+	Regions        map[Role]regionPlan
 }
 
-// RegionPlan is one region's part of the plan.
-type RegionPlan struct {
+// regionPlan is one region's part of the plan.
+type regionPlan struct {
 	Role     Role
 	Region   string
 	AZs      []string
-	Net      NetworkPlan
+	Net      networkPlan
 	PeerCIDR string
 }
 
-// NewPlan computes the plan of a validated spec.
-func NewPlan(xrName, claimName string, s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) (*Plan, error) {
-	p := &Plan{XRName: xrName, Spec: s, Input: in, Names: NewNames(xrName, claimName), Regions: map[Role]RegionPlan{}}
+// newPlan computes the plan of a validated spec.
+func newPlan(xrName, claimName string, s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) (*xrPlan, error) {
+	p := &xrPlan{XRName: xrName, Spec: s, Input: in, Names: newNames(xrName, claimName), Regions: map[Role]regionPlan{}}
 	p.ProviderConfig = s.ProviderConfigName
 	if p.ProviderConfig == "" && in != nil {
 		p.ProviderConfig = in.ProviderConfigName
 	}
 	if p.ProviderConfig == "" {
-		p.ProviderConfig = DefaultProviderConfigName
+		p.ProviderConfig = defaultProviderConfigName
 	}
 	n := s.Network
 	for _, r := range []struct {
@@ -60,64 +60,64 @@ func NewPlan(xrName, claimName string, s v1alpha1.XPostgresDRSpec, in *inputv1al
 		{RolePrimary, s.Regions.Primary, n.PrimaryCIDR, n.DRCIDR, n.PrimaryAZs},
 		{RoleDR, s.Regions.DR, n.DRCIDR, n.PrimaryCIDR, n.DRAZs},
 	} {
-		net, err := PlanCIDRs(r.cidr, n.SubnetPrefix, n.AZCount)
+		net, err := planCIDRs(r.cidr, n.SubnetPrefix, n.AZCount)
 		if err != nil {
 			return nil, err
 		}
-		azs, err := AvailabilityZones(r.region, n.AZCount, r.azs)
+		azs, err := availabilityZones(r.region, n.AZCount, r.azs)
 		if err != nil {
 			return nil, err
 		}
-		p.Regions[r.role] = RegionPlan{Role: r.role, Region: r.region, AZs: azs, Net: net, PeerCIDR: r.peer}
+		p.Regions[r.role] = regionPlan{Role: r.role, Region: r.region, AZs: azs, Net: net, PeerCIDR: r.peer}
 	}
 	return p, nil
 }
 
 // Tags returns the tags of an AWS resource: the Input's default tags, then the function's own.
-func (p *Plan) Tags(role Role, name string) map[string]*string {
+func (p *xrPlan) Tags(role Role, name string) map[string]*string {
 	t := map[string]*string{}
 	if p.Input != nil {
 		for k, v := range maps.All(p.Input.DefaultTags) {
 			t[k] = ptr(v)
 		}
 	}
-	t[TagName] = ptr(name)
-	t[TagXR] = ptr(p.XRName)
-	t[TagRole] = ptr(string(role))
-	t[TagManagedBy] = ptr(managedByThis)
+	t[tagName] = ptr(name)
+	t[tagXR] = ptr(p.XRName)
+	t[tagRole] = ptr(string(role))
+	t[tagManagedBy] = ptr(managedByThis)
 	return t
 }
 
-// DefaultSecretsNamespace keeps the generated password and connection secrets when the Input
+// defaultSecretsNamespace keeps the generated password and connection secrets when the Input
 // names no namespace.
-const DefaultSecretsNamespace = "crossplane-system"
+const defaultSecretsNamespace = "crossplane-system"
 
-// PasswordKey is the key of the generated master password in its Kubernetes Secret.
-const PasswordKey = "password"
+// passwordKey is the key of the generated master password in its Kubernetes Secret.
+const passwordKey = "password"
 
 // SecretsNamespace is where the function keeps Kubernetes Secrets.
-func (p *Plan) SecretsNamespace() string {
+func (p *xrPlan) SecretsNamespace() string {
 	if p.Input != nil && p.Input.SecretsNamespace != "" {
 		return p.Input.SecretsNamespace
 	}
-	return DefaultSecretsNamespace
+	return defaultSecretsNamespace
 }
 
 // PasswordSecretRef is where provider-aws writes the master password it generates.
-func (p *Plan) PasswordSecretRef() *xpv1.SecretKeySelector {
+func (p *xrPlan) PasswordSecretRef() *xpv1.SecretKeySelector {
 	return &xpv1.SecretKeySelector{
 		SecretReference: xpv1.SecretReference{Name: p.Names.Base + "-master-password", Namespace: p.SecretsNamespace()},
-		Key:             PasswordKey,
+		Key:             passwordKey,
 	}
 }
 
 // ConnectionSecretRef is where provider-aws writes a database instance's connection details.
-func (p *Plan) ConnectionSecretRef(role Role) *xpv1.SecretReference {
+func (p *xrPlan) ConnectionSecretRef(role Role) *xpv1.SecretReference {
 	return &xpv1.SecretReference{Name: p.Names.Base + "-" + string(role) + "-db", Namespace: p.SecretsNamespace()}
 }
 
-// AZLetter is the short suffix of an AZ used in resource names: its last character.
-func AZLetter(az string) string {
+// azLetter is the short suffix of an AZ used in resource names: its last character.
+func azLetter(az string) string {
 	return az[len(az)-1:]
 }
 

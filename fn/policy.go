@@ -4,15 +4,15 @@ import (
 	"encoding/json"
 )
 
-// PolicyDocument is an IAM (or KMS key, or S3 bucket) policy document. Every policy the function
+// policyDocument is an IAM (or KMS key, or S3 bucket) policy document. Every policy the function
 // writes is built from these types, so a test can parse them all back and check them.
-type PolicyDocument struct {
+type policyDocument struct {
 	Version   string      `json:"Version"`
-	Statement []Statement `json:"Statement"`
+	Statement []statement `json:"Statement"`
 }
 
-// Statement is one statement of a policy document.
-type Statement struct {
+// statement is one statement of a policy document.
+type statement struct {
 	Sid       string                    `json:"Sid,omitempty"`
 	Effect    string                    `json:"Effect"`
 	Principal map[string]any            `json:"Principal,omitempty"`
@@ -23,26 +23,26 @@ type Statement struct {
 
 // Effects.
 const (
-	Allow = "Allow"
-	Deny  = "Deny"
+	allow = "Allow"
+	deny  = "Deny"
 )
 
-// Policy returns a policy document of the statements, in the current policy language version.
-func Policy(statements ...Statement) PolicyDocument {
-	return PolicyDocument{Version: "2012-10-17", Statement: statements}
+// policy returns a policy document of the statements, in the current policy language version.
+func policy(statements ...statement) policyDocument {
+	return policyDocument{Version: "2012-10-17", Statement: statements}
 }
 
 // JSON encodes the document. The types cannot fail to encode.
-func (d PolicyDocument) JSON() *string {
+func (d policyDocument) JSON() *string {
 	b, _ := json.Marshal(d) //nolint:errchkjson // Strings, slices and maps of strings only.
 	s := string(b)
 	return &s
 }
 
-// AssumeRole is the trust policy that lets an AWS service assume a role.
-func AssumeRole(service string) PolicyDocument {
-	return Policy(Statement{
-		Effect:    Allow,
+// assumeRole is the trust policy that lets an AWS service assume a role.
+func assumeRole(service string) policyDocument {
+	return policy(statement{
+		Effect:    allow,
 		Principal: map[string]any{"Service": service},
 		Action:    []string{"sts:AssumeRole"},
 	})

@@ -5,20 +5,20 @@ import (
 )
 
 // readiness is a desired resource's readiness: ready once it is observed with Ready=True.
-func readiness(o Observed, name resource.Name) resource.Ready {
+func readiness(o observedState, name resource.Name) resource.Ready {
 	if o.Ready(name) {
 		return resource.ReadyTrue
 	}
 	return resource.ReadyFalse
 }
 
-// AllReady reports whether every desired resource is ready and nothing is withheld.
-func AllReady(o Observed, d *Desired) bool {
+// allReady reports whether every desired resource is ready and nothing is withheld.
+func allReady(o observedState, d *desiredState) bool {
 	return len(d.Waiting) == 0 && composedReady(o, d)
 }
 
 // composedReady reports whether every desired resource is ready.
-func composedReady(o Observed, d *Desired) bool {
+func composedReady(o observedState, d *desiredState) bool {
 	for _, name := range d.Order {
 		if !o.Ready(name) {
 			return false

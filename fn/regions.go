@@ -40,18 +40,18 @@ var regionAZs = map[string]string{ //nolint:gochecknoglobals // A constant table
 	"il-central-1":   "abc",
 }
 
-// KnownRegion reports whether the function knows the region's availability zones.
-func KnownRegion(region string) bool {
+// knownRegion reports whether the function knows the region's availability zones.
+func knownRegion(region string) bool {
 	_, ok := regionAZs[region]
 	return ok
 }
 
-// AvailabilityZones returns the AZs a region's subnets span: the override when given (checked
+// availabilityZones returns the AZs a region's subnets span: the override when given (checked
 // to belong to the region), else the region's first n zones.
-func AvailabilityZones(region string, n int, override []string) ([]string, error) {
+func availabilityZones(region string, n int, override []string) ([]string, error) {
 	letters, ok := regionAZs[region]
 	if !ok {
-		return nil, fmt.Errorf("unknown AWS region %q: use one of %s", region, strings.Join(SortedRegions(), ", "))
+		return nil, fmt.Errorf("unknown AWS region %q: use one of %s", region, strings.Join(sortedRegions(), ", "))
 	}
 	if len(override) > 0 {
 		if len(override) != n {
@@ -75,8 +75,8 @@ func AvailabilityZones(region string, n int, override []string) ([]string, error
 	return zones(region, letters[:n]), nil
 }
 
-// SortedRegions returns the known regions in order.
-func SortedRegions() []string {
+// sortedRegions returns the known regions in order.
+func sortedRegions() []string {
 	out := make([]string, 0, len(regionAZs))
 	for r := range regionAZs {
 		out = append(out, r)

@@ -33,7 +33,7 @@ func TestAvailabilityZones(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := AvailabilityZones(tc.args.region, tc.args.n, tc.args.override)
+			got, err := availabilityZones(tc.args.region, tc.args.n, tc.args.override)
 			if tc.want.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.want.err) {
 					t.Fatalf("\n%s\nAvailabilityZones(...): want error containing %q, got %v", tc.reason, tc.want.err, err)

@@ -13,13 +13,13 @@ import (
 // AWS allows.
 const secretRecoveryDays = 30
 
-// MasterSecretName is the resource name of the Secrets Manager secret holding the master password.
-func MasterSecretName() resource.Name { return ResourceName(RolePrimary, "db-master-secret") }
+// masterSecretName is the resource name of the Secrets Manager secret holding the master password.
+func masterSecretName() resource.Name { return resourceName(RolePrimary, "db-master-secret") }
 
-// DBSecretARN returns the ARN of the master password secret's replica in the DR region, where the
+// dbSecretARN returns the ARN of the master password secret's replica in the DR region, where the
 // Lambdas read it (it stays readable when the primary region is gone), or "".
-func DBSecretARN(o Observed) string {
-	s := observedAs[secretsmanagerv1beta1.Secret](o, MasterSecretName())
+func dbSecretARN(o observedState) string {
+	s := observedAs[secretsmanagerv1beta1.Secret](o, masterSecretName())
 	parts := strings.SplitN(deref(s.Status.AtProvider.Arn), ":", 6)
 	if len(parts) != 6 || len(s.Spec.ForProvider.Replica) == 0 {
 		return ""
@@ -32,18 +32,18 @@ func DBSecretARN(o Observed) string {
 	return strings.Join(parts, ":")
 }
 
-// BuildSecret copies the generated master password into a Secrets Manager secret in the primary
+// buildSecret copies the generated master password into a Secrets Manager secret in the primary
 // region, encrypted with the primary key and replicated to the DR region under the DR key, for
 // the Lambdas. It waits for both keys' ARNs.
-func BuildSecret(p *Plan, o Observed, d *Desired) {
-	pk, dk := KeyARN(o, RolePrimary), KeyARN(o, RoleDR)
+func buildSecret(p *xrPlan, o observedState, d *desiredState) {
+	pk, dk := keyARN(o, RolePrimary), keyARN(o, RoleDR)
 	if pk == "" || dk == "" {
-		d.Wait(fmt.Sprintf("both KMS keys' ARNs (%s, %s), to keep the master password in Secrets Manager in both regions", KeyName(RolePrimary), KeyName(RoleDR)))
+		d.Wait(fmt.Sprintf("both KMS keys' ARNs (%s, %s), to keep the master password in Secrets Manager in both regions", keyName(RolePrimary), keyName(RoleDR)))
 		return
 	}
 	pr, dr := p.Regions[RolePrimary], p.Regions[RoleDR]
 	name := p.Names.Resource(RolePrimary, "db-master")
-	d.Add(MasterSecretName(), &secretsmanagerv1beta1.Secret{
+	d.Add(masterSecretName(), &secretsmanagerv1beta1.Secret{
 		Spec: secretsmanagerv1beta1.SecretSpec{ForProvider: secretsmanagerv1beta1.SecretParameters{
 			Region:               &pr.Region,
 			Name:                 ptr(name),
@@ -55,10 +55,10 @@ func BuildSecret(p *Plan, o Observed, d *Desired) {
 		}},
 	})
 	ref := p.PasswordSecretRef()
-	d.Add(ResourceName(RolePrimary, "db-master-secret-version"), &secretsmanagerv1beta1.SecretVersion{
+	d.Add(resourceName(RolePrimary, "db-master-secret-version"), &secretsmanagerv1beta1.SecretVersion{
 		Spec: secretsmanagerv1beta1.SecretVersionSpec{ForProvider: secretsmanagerv1beta1.SecretVersionParameters{
 			Region:                &pr.Region,
-			SecretIDSelector:      d.Select(MasterSecretName()),
+			SecretIDSelector:      d.Select(masterSecretName()),
 			SecretStringSecretRef: ref,
 		}},
 	})

@@ -34,9 +34,9 @@ const (
 	maxMajorVersion = 17
 )
 
-// ParseSpec decodes the XR's spec, applies the defaults and validates it. Every error names the
+// parseSpec decodes the XR's spec, applies the defaults and validates it. Every error names the
 // field path, the bad value and the fix.
-func ParseSpec(spec map[string]any) (v1alpha1.XPostgresDRSpec, error) {
+func parseSpec(spec map[string]any) (v1alpha1.XPostgresDRSpec, error) {
 	out := v1alpha1.XPostgresDRSpec{}
 	if spec == nil {
 		return out, errors.New("spec: Required value: the XR has no spec: set spec.regions.primary and spec.regions.dr")
@@ -79,9 +79,9 @@ func jsonType(kind string) string {
 	return kind
 }
 
-// ValidateSpec checks what the XRD's schema cannot, and again what it can (render has no API
+// validateSpec checks what the XRD's schema cannot, and again what it can (render has no API
 // server). It returns every problem found.
-func ValidateSpec(s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) field.ErrorList {
+func validateSpec(s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) field.ErrorList {
 	var errs field.ErrorList
 	sp := field.NewPath("spec")
 
@@ -93,8 +93,8 @@ func ValidateSpec(s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) field.Err
 		switch {
 		case r.value == "":
 			errs = append(errs, field.Required(r.path, "set an AWS region such as us-east-1"))
-		case !KnownRegion(r.value):
-			errs = append(errs, field.NotSupported(r.path, r.value, SortedRegions()))
+		case !knownRegion(r.value):
+			errs = append(errs, field.NotSupported(r.path, r.value, sortedRegions()))
 		}
 	}
 	if s.Regions.Primary != "" && s.Regions.Primary == s.Regions.DR {
@@ -197,20 +197,20 @@ func validateNetwork(np *field.Path, s v1alpha1.XPostgresDRSpec) field.ErrorList
 	if len(errs) > 0 {
 		return errs
 	}
-	plans := map[string]NetworkPlan{}
+	plans := map[string]networkPlan{}
 	for _, c := range []struct {
 		name, cidr, region string
 		azs                []string
 	}{{"primaryCIDR", n.PrimaryCIDR, s.Regions.Primary, n.PrimaryAZs}, {"drCIDR", n.DRCIDR, s.Regions.DR, n.DRAZs}} {
-		p, err := PlanCIDRs(c.cidr, n.SubnetPrefix, n.AZCount)
+		p, err := planCIDRs(c.cidr, n.SubnetPrefix, n.AZCount)
 		if err != nil {
 			errs = append(errs, field.Invalid(np.Child(c.name), c.cidr, err.Error()))
 			continue
 		}
 		plans[c.name] = p
-		if KnownRegion(c.region) {
+		if knownRegion(c.region) {
 			azPath := np.Child(strings.TrimSuffix(c.name, "CIDR") + "AZs")
-			if _, err := AvailabilityZones(c.region, n.AZCount, c.azs); err != nil {
+			if _, err := availabilityZones(c.region, n.AZCount, c.azs); err != nil {
 				errs = append(errs, field.Invalid(azPath, c.azs, err.Error()))
 			}
 		}
@@ -225,7 +225,7 @@ func validateNetwork(np *field.Path, s v1alpha1.XPostgresDRSpec) field.ErrorList
 }
 
 // suggestDisjoint proposes the VPC range right after the given one.
-func suggestDisjoint(p NetworkPlan) string {
+func suggestDisjoint(p networkPlan) string {
 	size := uint32(1) << uint(32-p.VPC.Bits())
 	return uintToIPv4(ipv4ToUint(p.VPC.Addr())+size).String() + "/" + fmt.Sprint(p.VPC.Bits())
 }

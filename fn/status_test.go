@@ -16,11 +16,11 @@ func TestConnectionDetails(t *testing.T) {
 	// details are the connection details with the writer's and the reader's endpoints.
 	details := func(writer, reader Role, extra map[string][]byte) map[string][]byte {
 		d := map[string][]byte{
-			ConnEndpoint:       []byte(endpoint(t, observed, writer)),
-			ConnReaderEndpoint: []byte(endpoint(t, observed, reader)),
-			ConnPort:           []byte("5432"),
-			ConnUsername:       []byte("pgadmin"),
-			ConnDatabase:       []byte("app"),
+			connEndpoint:       []byte(endpoint(t, observed, writer)),
+			connReaderEndpoint: []byte(endpoint(t, observed, reader)),
+			connPort:           []byte("5432"),
+			connUsername:       []byte("pgadmin"),
+			connDatabase:       []byte("app"),
 		}
 		for k, v := range extra {
 			d[k] = v
@@ -50,7 +50,7 @@ func TestConnectionDetails(t *testing.T) {
 			observed: observed,
 			password: "pa55-from-provider",
 			spec:     testSpec,
-			want:     details(RolePrimary, RoleDR, map[string][]byte{ConnPassword: []byte("pa55-from-provider")}),
+			want:     details(RolePrimary, RoleDR, map[string][]byte{connPassword: []byte("pa55-from-provider")}),
 		},
 		"SwitchedOver": {
 			reason:   "After a switchover the DR instance is the endpoint and the old primary the reader.",
@@ -63,7 +63,7 @@ func TestConnectionDetails(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			req := newRequest(testInput, testXR(tc.spec), tc.observed)
 			if tc.password != "" {
-				req.Observed.Resources[string(DBInstanceName(RolePrimary))].ConnectionDetails = map[string][]byte{ConnPassword: []byte(tc.password), "username": []byte("pgadmin")}
+				req.Observed.Resources[string(DBInstanceName(RolePrimary))].ConnectionDetails = map[string][]byte{connPassword: []byte(tc.password), "username": []byte("pgadmin")}
 			}
 			rsp := runFn(t, req)
 			got := rsp.GetDesired().GetComposite().GetConnectionDetails()

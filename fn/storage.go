@@ -13,20 +13,22 @@ import (
 // abortMultipartDays is when incomplete multipart uploads of backups are cleaned up.
 const abortMultipartDays = 7
 
-// BucketName is the resource name of a region's backup bucket.
-func BucketName(r Role) resource.Name { return ResourceName(r, "backup-bucket") }
+// bucketName is the resource name of a region's backup bucket.
+func bucketName(r Role) resource.Name { return resourceName(r, "backup-bucket") }
 
 // bucketPart is the resource name of a bucket's configuration resource.
-func bucketPart(r Role, part string) resource.Name { return ResourceName(r, "backup-bucket", part) }
+func bucketPart(r Role, part string) resource.Name { return resourceName(r, "backup-bucket", part) }
 
-// BucketARN is the ARN of a region's bucket: bucket ARNs hold no region or account.
-func BucketARN(p *Plan, r Role) string { return "arn:aws:s3:::" + p.Names.Bucket(p.Regions[r].Region) }
+// bucketARN is the ARN of a region's bucket: bucket ARNs hold no region or account.
+func bucketARN(p *xrPlan, r Role) string {
+	return "arn:aws:s3:::" + p.Names.Bucket(p.Regions[r].Region)
+}
 
-// BucketPolicy denies every request to the bucket that is not over TLS.
-func BucketPolicy(bucketARN string) PolicyDocument {
-	return Policy(Statement{
+// bucketPolicy denies every request to the bucket that is not over TLS.
+func bucketPolicy(bucketARN string) policyDocument {
+	return policy(statement{
 		Sid:       "DenyInsecureTransport",
-		Effect:    Deny,
+		Effect:    deny,
 		Principal: map[string]any{"AWS": "*"},
 		Action:    []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutBucketPolicy"},
 		Resource:  []string{bucketARN, bucketARN + "/*"},
@@ -34,35 +36,35 @@ func BucketPolicy(bucketARN string) PolicyDocument {
 	})
 }
 
-// ReplicationPolicy lets S3 replicate the primary bucket's objects, KMS-encrypted with the
+// replicationPolicy lets S3 replicate the primary bucket's objects, KMS-encrypted with the
 // primary key, into the DR bucket under the DR key: these buckets, these keys, nothing else.
-func ReplicationPolicy(srcBucket, dstBucket, srcKey, dstKey, srcRegion, dstRegion string) PolicyDocument {
-	return Policy(
-		Statement{Sid: "ReadSourceConfiguration", Effect: Allow,
+func replicationPolicy(srcBucket, dstBucket, srcKey, dstKey, srcRegion, dstRegion string) policyDocument {
+	return policy(
+		statement{Sid: "ReadSourceConfiguration", Effect: allow,
 			Action:   []string{"s3:GetReplicationConfiguration", "s3:ListBucket"},
 			Resource: []string{srcBucket}},
-		Statement{Sid: "ReadSourceObjects", Effect: Allow,
+		statement{Sid: "ReadSourceObjects", Effect: allow,
 			Action:   []string{"s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"},
 			Resource: []string{srcBucket + "/*"}},
-		Statement{Sid: "WriteReplicas", Effect: Allow,
+		statement{Sid: "WriteReplicas", Effect: allow,
 			Action:   []string{"s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"},
 			Resource: []string{dstBucket + "/*"}},
-		Statement{Sid: "DecryptSource", Effect: Allow,
+		statement{Sid: "DecryptSource", Effect: allow,
 			Action:    []string{"kms:Decrypt"},
 			Resource:  []string{srcKey},
 			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "s3." + srcRegion + ".amazonaws.com"}}},
-		Statement{Sid: "EncryptReplicas", Effect: Allow,
+		statement{Sid: "EncryptReplicas", Effect: allow,
 			Action:    []string{"kms:Encrypt", "kms:GenerateDataKey"},
 			Resource:  []string{dstKey},
 			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "s3." + dstRegion + ".amazonaws.com"}}},
 	)
 }
 
-// BuildStorage adds a backup bucket per region, versioned, SSE-KMS with the region's key and
+// buildStorage adds a backup bucket per region, versioned, SSE-KMS with the region's key and
 // bucket keys, public access blocked, owner-enforced, TLS only, old versions expiring; and the
 // replication of the primary bucket into the DR bucket once both are observed versioned.
-func BuildStorage(p *Plan, o Observed, d *Desired) {
-	for _, role := range Roles {
+func buildStorage(p *xrPlan, o observedState, d *desiredState) {
+	for _, role := range roles {
 		buildBucket(p, o, d, role)
 	}
 	if *p.Spec.Backups.ReplicateToDR {
@@ -70,11 +72,11 @@ func BuildStorage(p *Plan, o Observed, d *Desired) {
 	}
 }
 
-func buildBucket(p *Plan, o Observed, d *Desired, role Role) {
+func buildBucket(p *xrPlan, o observedState, d *desiredState, role Role) {
 	region := p.Regions[role].Region
 	name := p.Names.Bucket(region)
-	b := BucketName(role)
-	d.Add(b, Named(&s3v1beta2.Bucket{
+	b := bucketName(role)
+	d.Add(b, named(&s3v1beta2.Bucket{
 		Spec: s3v1beta2.BucketSpec{ForProvider: s3v1beta2.BucketParameters{
 			Region:       &region,
 			ForceDestroy: ptr(false),
@@ -109,7 +111,7 @@ func buildBucket(p *Plan, o Observed, d *Desired, role Role) {
 		Spec: s3v1beta1.BucketPolicySpec{ForProvider: s3v1beta1.BucketPolicyParameters{
 			Region:         &region,
 			BucketSelector: d.Select(b),
-			Policy:         BucketPolicy(BucketARN(p, role)).JSON(),
+			Policy:         bucketPolicy(bucketARN(p, role)).JSON(),
 		}},
 	})
 	d.Add(bucketPart(role, "lifecycle"), &s3v1beta2.BucketLifecycleConfiguration{
@@ -133,11 +135,11 @@ func buildBucket(p *Plan, o Observed, d *Desired, role Role) {
 	// The DR key is a ReplicaKey, which the encryption's key selector (Keys only) cannot find.
 	sse := &s3v1beta2.RuleApplyServerSideEncryptionByDefaultParameters{SseAlgorithm: ptr("aws:kms")}
 	if role == RolePrimary {
-		sse.KMSMasterKeyIDSelector = d.Select(KeyName(role))
+		sse.KMSMasterKeyIDSelector = d.Select(keyName(role))
 	} else {
-		arn := KeyARN(o, role)
+		arn := keyARN(o, role)
 		if arn == "" {
-			d.Wait(fmt.Sprintf("the DR KMS key's ARN (%s), to encrypt the DR backup bucket", KeyName(role)))
+			d.Wait(fmt.Sprintf("the DR KMS key's ARN (%s), to encrypt the DR backup bucket", keyName(role)))
 			return
 		}
 		sse.KMSMasterKeyID = ptr(arn)
@@ -156,17 +158,17 @@ func buildBucket(p *Plan, o Observed, d *Desired, role Role) {
 
 // versioned reports whether a region's bucket versioning is observed ready and enabled: S3
 // refuses a replication configuration on a bucket, or to a bucket, without it.
-func versioned(o Observed, role Role) bool {
+func versioned(o observedState, role Role) bool {
 	v := bucketPart(role, "versioning")
 	vc := observedAs[s3v1beta2.BucketVersioning](o, v).Status.AtProvider.VersioningConfiguration
 	return o.Ready(v) && vc != nil && deref(vc.Status) == "Enabled"
 }
 
-func buildBucketReplication(p *Plan, o Observed, d *Desired) {
+func buildBucketReplication(p *xrPlan, o observedState, d *desiredState) {
 	pr, dr := p.Regions[RolePrimary], p.Regions[RoleDR]
-	srcKey, dstKey := KeyARN(o, RolePrimary), KeyARN(o, RoleDR)
+	srcKey, dstKey := keyARN(o, RolePrimary), keyARN(o, RoleDR)
 	var waits []string
-	for _, role := range Roles {
+	for _, role := range roles {
 		if !versioned(o, role) {
 			waits = append(waits, fmt.Sprintf("the %s bucket's versioning to be enabled (%s)", role, bucketPart(role, "versioning")))
 		}
@@ -180,24 +182,24 @@ func buildBucketReplication(p *Plan, o Observed, d *Desired) {
 		}
 		return
 	}
-	role := ResourceName(RolePrimary, "backup-replication-role")
-	d.Add(role, Named(&iamv1beta1.Role{
+	role := resourceName(RolePrimary, "backup-replication-role")
+	d.Add(role, named(&iamv1beta1.Role{
 		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
 			Description:      ptr("S3 replication of " + p.Names.Bucket(pr.Region) + " to " + p.Names.Bucket(dr.Region)),
-			AssumeRolePolicy: AssumeRole("s3.amazonaws.com").JSON(),
+			AssumeRolePolicy: assumeRole("s3.amazonaws.com").JSON(),
 			Tags:             p.Tags(RolePrimary, p.Names.IAM(RolePrimary, "s3-replication")),
 		}},
 	}, p.Names.IAM(RolePrimary, "s3-replication")))
-	d.Add(ResourceName(RolePrimary, "backup-replication-policy"), Named(&iamv1beta1.RolePolicy{
+	d.Add(resourceName(RolePrimary, "backup-replication-policy"), named(&iamv1beta1.RolePolicy{
 		Spec: iamv1beta1.RolePolicySpec{ForProvider: iamv1beta1.RolePolicyParameters{
 			RoleSelector: d.Select(role),
-			Policy:       ReplicationPolicy(BucketARN(p, RolePrimary), BucketARN(p, RoleDR), srcKey, dstKey, pr.Region, dr.Region).JSON(),
+			Policy:       replicationPolicy(bucketARN(p, RolePrimary), bucketARN(p, RoleDR), srcKey, dstKey, pr.Region, dr.Region).JSON(),
 		}},
 	}, "s3-replication"))
 	d.Add(bucketPart(RolePrimary, "replication"), &s3v1beta2.BucketReplicationConfiguration{
 		Spec: s3v1beta2.BucketReplicationConfigurationSpec{ForProvider: s3v1beta2.BucketReplicationConfigurationParameters{
 			Region:         &pr.Region,
-			BucketSelector: d.Select(BucketName(RolePrimary)),
+			BucketSelector: d.Select(bucketName(RolePrimary)),
 			RoleSelector:   d.Select(role),
 			Rule: []s3v1beta2.BucketReplicationConfigurationRuleParameters{{
 				ID:                      ptr("backups-to-dr"),
@@ -209,7 +211,7 @@ func buildBucketReplication(p *Plan, o Observed, d *Desired) {
 					SseKMSEncryptedObjects: &s3v1beta2.SourceSelectionCriteriaSseKMSEncryptedObjectsParameters{Status: ptr("Enabled")},
 				},
 				Destination: &s3v1beta2.RuleDestinationParameters{
-					Bucket:                  ptr(BucketARN(p, RoleDR)),
+					Bucket:                  ptr(bucketARN(p, RoleDR)),
 					StorageClass:            ptr("STANDARD"),
 					EncryptionConfiguration: &s3v1beta2.EncryptionConfigurationParameters{ReplicaKMSKeyID: ptr(dstKey)},
 				},
