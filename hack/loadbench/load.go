@@ -1,9 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
+	"crypto/rand"
 	"encoding/hex"
 	"sync"
 	"sync/atomic"
@@ -11,14 +10,15 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/crossplane/function-sdk-go/errors"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 )
 
 // rawMessage is a request sent as bytes already encoded, or a response whose size is all the
-// client keeps: the load generator then spends almost nothing per call, leaving the two cores
-// to the server.
+// client keeps: the load generator then spends almost nothing per call, leaving the cores to
+// the server.
 type rawMessage struct {
 	data []byte
 	size int
@@ -58,56 +58,46 @@ type loadResult struct {
 	wall      time.Duration
 }
 
-// runLoad calls RunFunction with the encoded request from concurrency goroutines sharing conn
-// until b.calls calls were made or b.time passed; calls in flight then finish, so that the
-// server's CPU time over the run is all spent on counted calls. Every response must be wantSize
-// bytes long: the function is deterministic, so a different size means a different (likely
-// failed) answer. Given the request's tag, every call carries a tag of the same length that no
-// call sent before: each is then a request Crossplane has not sent before, which the function
-// cannot answer from its cache. Without it, every call is the same request.
-func runLoad(ctx context.Context, conn *grpc.ClientConn, req []byte, uniqueFrom string, wantSize, concurrency int, b bounds) (loadResult, error) {
-	at := -1
-	if uniqueFrom != "" {
-		if at = bytes.Index(req, []byte(uniqueFrom)); at < 0 {
-			return loadResult{}, errors.Errorf("the encoded request does not hold its tag %q", uniqueFrom)
-		}
-	}
+// runLoad calls RunFunction from concurrency goroutines sharing conn until b.calls calls were
+// made or b.time passed; calls in flight then finish, so that the server's CPU time over the run
+// is all spent on counted calls. Each call sends the request encoded as untagged (it must have
+// no meta) with a new tag, as Crossplane's requests carry. Every response must be wantSize bytes
+// long: the function is deterministic, so a different size means a different (likely failed)
+// answer.
+func runLoad(ctx context.Context, conn *grpc.ClientConn, untagged []byte, wantSize, concurrency int, b bounds) (loadResult, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
 		next     atomic.Int64
 		wg       sync.WaitGroup
-		mu       sync.Mutex
+		once     sync.Once
 		firstErr error
 		lat      = make([][]time.Duration, concurrency)
 	)
+	fail := func(err error) {
+		once.Do(func() { firstErr = err; cancel() })
+	}
 	start := time.Now()
 	deadline := start.Add(b.time)
 	for w := range concurrency {
 		lat[w] = make([]time.Duration, 0, b.calls/concurrency+1)
 		wg.Go(func() {
-			in := &rawMessage{data: req}
-			if at >= 0 {
-				in.data = bytes.Clone(req)
-			}
+			in := &rawMessage{}
 			for next.Add(1) <= int64(b.calls) && time.Now().Before(deadline) && ctx.Err() == nil {
-				if at >= 0 {
-					uniqueTag(in.data[at : at+len(uniqueFrom)])
+				var err error
+				if in.data, err = withNewTag(in.data[:0], untagged); err != nil {
+					fail(err)
+					return
 				}
 				out := &rawMessage{}
 				t := time.Now()
-				err := conn.Invoke(ctx, fnv1.FunctionRunnerService_RunFunction_FullMethodName, in, out, grpc.ForceCodecV2(rawCodec{}))
+				err = conn.Invoke(ctx, fnv1.FunctionRunnerService_RunFunction_FullMethodName, in, out, grpc.ForceCodecV2(rawCodec{}))
 				d := time.Since(t)
 				if err == nil && out.size != wantSize {
 					err = errors.Errorf("response of %d bytes, the first was %d", out.size, wantSize)
 				}
 				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = errors.Wrap(err, "cannot call RunFunction")
-						cancel()
-					}
-					mu.Unlock()
+					fail(errors.Wrap(err, "cannot call RunFunction"))
 					return
 				}
 				lat[w] = append(lat[w], d)
@@ -122,18 +112,20 @@ func runLoad(ctx context.Context, conn *grpc.ClientConn, req []byte, uniqueFrom 
 	return r, firstErr
 }
 
-// sent counts the calls of this process that carried a unique tag; it starts at the clock so
-// that two processes' tags differ too.
-var sent atomic.Uint64
-
-func init() { sent.Store(uint64(time.Now().UnixNano())) } //nolint:gosec // The clock is past 1970.
-
-// uniqueTag overwrites tag with a hex string of the same length never sent before.
-func uniqueTag(tag []byte) {
-	var id [8]byte
-	binary.BigEndian.PutUint64(id[:], sent.Add(1))
-	s := hex.EncodeToString(id[:])
-	for i := range tag {
-		tag[i] = s[i%len(s)]
+// withNewTag appends to dst the request encoded as untagged with a meta.tag no call carried
+// before. A message's fields may come in any order, so meta is encoded first and the rest
+// appended unchanged.
+func withNewTag(dst, untagged []byte) ([]byte, error) {
+	dst, err := proto.MarshalOptions{}.MarshalAppend(dst, &fnv1.RunFunctionRequest{Meta: &fnv1.RequestMeta{Tag: newTag()}})
+	if err != nil {
+		return nil, errors.Wrap(err, "cannot encode the request's meta")
 	}
+	return append(dst, untagged...), nil
+}
+
+// newTag returns a random tag shaped like Crossplane's: 64 hex digits.
+func newTag() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // Never fails.
+	return hex.EncodeToString(b[:])
 }

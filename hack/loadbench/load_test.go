@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,12 +17,37 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
 	"github.com/pgdr/function-postgres-dr/fn"
-	"github.com/pgdr/function-postgres-dr/internal/rpc"
 )
 
-// TestRunLoad sends the example first pass, encoded once, through the raw codec to the real
-// function served over gRPC on a loopback port: every call must count, and a response of
-// another size than expected must fail the run.
+// recorder serves a function and records the tags of the requests it was sent, and whether each
+// request was, its tag aside, the one wanted.
+type recorder struct {
+	fnv1.UnimplementedFunctionRunnerServiceServer
+
+	wrapped fnv1.FunctionRunnerServiceServer
+	want    *fnv1.RunFunctionRequest
+
+	mu    sync.Mutex
+	tags  []string
+	other int
+}
+
+// RunFunction records the request and runs the wrapped function.
+func (r *recorder) RunFunction(ctx context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
+	untagged := proto.CloneOf(req)
+	untagged.Meta = nil
+	r.mu.Lock()
+	r.tags = append(r.tags, req.GetMeta().GetTag())
+	if !proto.Equal(untagged, r.want) {
+		r.other++
+	}
+	r.mu.Unlock()
+	return r.wrapped.RunFunction(ctx, req)
+}
+
+// TestRunLoad sends the example first pass through the raw codec to the real function served
+// over gRPC on a loopback port: every call must count and carry a tag of its own, and a response
+// of another size than expected must fail the run.
 func TestRunLoad(t *testing.T) {
 	read := func(p string) []byte {
 		b, err := os.ReadFile("../../" + p)
@@ -34,7 +60,7 @@ func TestRunLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	encoded, err := proto.Marshal(req)
+	untagged, err := proto.Marshal(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +72,9 @@ func TestRunLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer(grpc.ForceServerCodecV2(rpc.NewCodec()))
-	cache := rpc.NewCache(64 << 20)
-	rpc.NewService(f, rpc.WithCache(cache)).Register(srv)
+	srv := grpc.NewServer()
+	rec := &recorder{wrapped: f, want: req}
+	fnv1.RegisterFunctionRunnerServiceServer(srv, rec)
 	go srv.Serve(lis) //nolint:errcheck // Stopped below.
 	t.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -57,7 +83,9 @@ func TestRunLoad(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 
-	rsp, err := fnv1.NewFunctionRunnerServiceClient(conn).RunFunction(context.Background(), req)
+	tagged := proto.CloneOf(req)
+	tagged.Meta = &fnv1.RequestMeta{Tag: newTag()}
+	rsp, err := fnv1.NewFunctionRunnerServiceClient(conn).RunFunction(t.Context(), tagged)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,61 +94,68 @@ func TestRunLoad(t *testing.T) {
 	}
 	size := proto.Size(rsp)
 
+	type want struct {
+		calls int
+		err   string
+	}
 	cases := map[string]struct {
-		reason     string
-		uniqueFrom string
-		wantSize   int
-		wantCalls  int
-		wantKept   int // responses the cache keeps after the run
-		wantErr    string
+		reason   string
+		wantSize int
+		bounds   bounds
+		want     want
 	}{
-		"Repeated": {
-			reason:    "Six calls from two goroutines of the request already sent once, each answered with the response's size: the cache keeps it on its second sighting.",
-			wantSize:  size,
-			wantCalls: 6,
-			wantKept:  1,
+		"Calls": {
+			reason:   "Six calls from two goroutines, each answered with the response's size.",
+			wantSize: size,
+			bounds:   bounds{calls: 6, time: time.Minute},
+			want:     want{calls: 6},
 		},
-		"Unique": {
-			reason:     "Six calls, each with a tag never sent before: none is answered from the cache, none kept.",
-			uniqueFrom: req.GetMeta().GetTag(),
-			wantSize:   size,
-			wantCalls:  6,
+		"NoTime": {
+			reason:   "A run of no time makes no call.",
+			wantSize: size,
+			bounds:   bounds{calls: 6},
 		},
 		"OtherSize": {
 			reason:   "A response of another size is a different answer: the run fails.",
 			wantSize: size + 1,
-			wantErr:  "the first was",
-		},
-		"NoSuchTag": {
-			reason:     "A tag the request does not hold cannot be replaced.",
-			uniqueFrom: "not-the-tag",
-			wantSize:   size,
-			wantErr:    "does not hold its tag",
+			bounds:   bounds{calls: 6, time: time.Minute},
+			want:     want{err: "the first was"},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			before := cache.Stats().Entries
-			got, err := runLoad(t.Context(), conn, encoded, tc.uniqueFrom, tc.wantSize, 2, bounds{calls: 6, time: time.Minute})
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("\n%s\nrunLoad(...): got error %v, want one containing %q", tc.reason, err, tc.wantErr)
+			rec.mu.Lock()
+			rec.tags, rec.other = nil, 0
+			rec.mu.Unlock()
+			got, err := runLoad(t.Context(), conn, untagged, tc.wantSize, 2, tc.bounds)
+			if tc.want.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want.err) {
+					t.Fatalf("\n%s\nrunLoad(...): got error %v, want one containing %q", tc.reason, err, tc.want.err)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatalf("\n%s\nrunLoad(...): %v", tc.reason, err)
 			}
-			if len(got.latencies) != tc.wantCalls {
-				t.Errorf("\n%s\nrunLoad(...): %d calls counted, want %d", tc.reason, len(got.latencies), tc.wantCalls)
-			}
-			if n := cache.Stats().Entries - before; n != tc.wantKept {
-				t.Errorf("\n%s\nrunLoad(...): the cache kept %d responses, want %d", tc.reason, n, tc.wantKept)
+			if len(got.latencies) != tc.want.calls {
+				t.Errorf("\n%s\nrunLoad(...): %d calls counted, want %d", tc.reason, len(got.latencies), tc.want.calls)
 			}
 			for _, d := range got.latencies {
 				if d <= 0 || d > got.wall {
 					t.Errorf("\n%s\nrunLoad(...): latency %s outside the run's %s", tc.reason, d, got.wall)
 				}
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			seen := map[string]bool{tagged.GetMeta().GetTag(): true}
+			for _, tag := range rec.tags {
+				if len(tag) != 64 || seen[tag] {
+					t.Errorf("\n%s\nrunLoad(...): sent tag %q: want 64 hex digits no call sent before", tc.reason, tag)
+				}
+				seen[tag] = true
+			}
+			if len(rec.tags) != tc.want.calls || rec.other != 0 {
+				t.Errorf("\n%s\nrunLoad(...): the server saw %d calls, %d of them not the request built; want %d, all of it", tc.reason, len(rec.tags), rec.other, tc.want.calls)
 			}
 		})
 	}

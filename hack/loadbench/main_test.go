@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,38 +50,6 @@ func TestCheckResponse(t *testing.T) {
 			err := checkResponse(tc.rsp)
 			if diff := cmp.Diff(tc.wantErr, err != nil); diff != "" {
 				t.Errorf("\n%s\ncheckResponse(...): got error %v; -want error, +got:\n%s", tc.reason, err, diff)
-			}
-		})
-	}
-}
-
-func TestOnly(t *testing.T) {
-	reqs := []request{{name: firstPass}, {name: "ready"}, {name: readyRepeated}}
-	cases := map[string]struct {
-		reason string
-		names  string
-		want   []string
-		err    string
-	}{
-		"All":     {"No names keeps every request.", "", []string{firstPass, "ready", readyRepeated}, ""},
-		"Some":    {"Names keep those requests, in the order given.", "ready-repeated, first-pass", []string{readyRepeated, firstPass}, ""},
-		"Unknown": {"An unknown name is an error that lists the known ones.", "ready,bogus", nil, `no request "bogus"`},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			got, err := only(reqs, tc.names)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("\n%s\nonly(...): %v, want an error containing %q", tc.reason, err, tc.err)
-				}
-				return
-			}
-			var names []string
-			for _, r := range got {
-				names = append(names, r.name)
-			}
-			if diff := cmp.Diff(tc.want, names); diff != "" {
-				t.Errorf("\n%s\nonly(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -10,24 +10,16 @@ import (
 	"github.com/crossplane/function-sdk-go/errors"
 )
 
-// defaultClockTicks is USER_HZ on every Linux architecture Go supports.
-const defaultClockTicks = 100
-
 // clockTicks returns the clock ticks per second /proc/<pid>/stat counts in: getconf CLK_TCK,
-// else 100.
+// else 100, USER_HZ on every Linux architecture Go supports.
 func clockTicks() int64 {
 	out, err := exec.Command("getconf", "CLK_TCK").Output()
 	if err != nil {
-		return defaultClockTicks
+		return 100
 	}
-	return parseClockTicks(string(out))
-}
-
-// parseClockTicks parses getconf's answer; 100 when it is not a positive number.
-func parseClockTicks(out string) int64 {
-	n, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+	n, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
 	if err != nil || n <= 0 {
-		return defaultClockTicks
+		return 100
 	}
 	return n
 }
@@ -81,13 +73,8 @@ func peakRSS(pid int) (uint64, error) {
 
 // parseVmHWM returns VmHWM, in bytes, from the text of /proc/<pid>/status.
 func parseVmHWM(status string) (uint64, error) {
-	return parseStatusKB(status, "VmHWM")
-}
-
-// parseStatusKB returns a field of /proc/<pid>/status counted in kB, in bytes.
-func parseStatusKB(status, field string) (uint64, error) {
 	for line := range strings.Lines(status) {
-		v, ok := strings.CutPrefix(line, field+":")
+		v, ok := strings.CutPrefix(line, "VmHWM:")
 		if !ok {
 			continue
 		}
@@ -101,45 +88,5 @@ func parseStatusKB(status, field string) (uint64, error) {
 		}
 		return kb * 1024, nil
 	}
-	return 0, errors.Errorf("no %s in /proc/<pid>/status", field)
-}
-
-// rssSampler keeps the largest anonymous (RssAnon: heap, stacks) and file-backed (RssFile: the
-// binary's pages) resident memory of a process seen while it samples: /proc keeps a peak of
-// their sum (VmHWM) only.
-type rssSampler struct {
-	stop       chan struct{}
-	done       chan struct{}
-	anon, file uint64
-}
-
-// sampleRSS samples the process's resident memory every interval until Stop.
-func sampleRSS(pid int, every time.Duration) *rssSampler {
-	s := &rssSampler{stop: make(chan struct{}), done: make(chan struct{})}
-	path := "/proc/" + strconv.Itoa(pid) + "/status"
-	go func() {
-		defer close(s.done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			if b, err := os.ReadFile(path); err == nil {
-				a, _ := parseStatusKB(string(b), "RssAnon")
-				f, _ := parseStatusKB(string(b), "RssFile")
-				s.anon, s.file = max(s.anon, a), max(s.file, f)
-			}
-			select {
-			case <-s.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return s
-}
-
-// Stop stops sampling and returns the peaks seen.
-func (s *rssSampler) Stop() (anon, file uint64) {
-	close(s.stop)
-	<-s.done
-	return s.anon, s.file
+	return 0, errors.New("no VmHWM in /proc/<pid>/status")
 }

@@ -3,12 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -36,7 +33,7 @@ type composition struct {
 // buildRequest builds the RunFunctionRequest Crossplane would send the named function of the
 // Composition for the XR, with the composed resources of observedYAML (a multi-document YAML
 // stream, each document keyed by its composition-resource-name annotation; nil or empty for a
-// first pass) observed.
+// first pass) observed. It has no meta: runLoad gives each call its own tag.
 func buildRequest(xrYAML, compositionYAML, observedYAML []byte, function string) (*fnv1.RunFunctionRequest, error) {
 	input, err := stepInput(compositionYAML, function)
 	if err != nil {
@@ -53,25 +50,11 @@ func buildRequest(xrYAML, compositionYAML, observedYAML []byte, function string)
 	if err != nil {
 		return nil, err
 	}
-	req := &fnv1.RunFunctionRequest{
+	return &fnv1.RunFunctionRequest{
 		Input:    input,
 		Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: xr}, Resources: observed},
 		Desired:  &fnv1.State{},
-	}
-	return req, tag(req)
-}
-
-// tag sets meta.tag as Crossplane does: the hex SHA-256 of the request's deterministic encoding
-// without meta. Two identical requests have the same tag; the function caches by it.
-func tag(req *fnv1.RunFunctionRequest) error {
-	req.Meta = nil
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
-	if err != nil {
-		return errors.Wrap(err, "cannot encode the request to tag it")
-	}
-	h := sha256.Sum256(b)
-	req.Meta = &fnv1.RequestMeta{Tag: hex.EncodeToString(h[:])}
-	return nil
+	}, nil
 }
 
 // stepInput returns the input of the Composition's pipeline step that calls function.

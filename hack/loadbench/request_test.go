@@ -131,9 +131,6 @@ metadata:
 				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: mustStruct(t, map[string]any{"apiVersion": "pgdr.io/v1alpha1", "kind": "XPostgresDR", "metadata": map[string]any{"name": "orders-db"}})}, Resources: tc.want.observed},
 				Desired:  &fnv1.State{},
 			}
-			if err := tag(want); err != nil {
-				t.Fatal(err)
-			}
 			if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
 				t.Errorf("\n%s\nbuildRequest(...): -want, +got:\n%s", tc.reason, diff)
 			}
@@ -141,7 +138,7 @@ metadata:
 	}
 }
 
-// TestBuildRequestExamples builds the ready request from the repository's fixture: every
+// TestBuildRequestExamples builds the converged request from the repository's fixture: every
 // document of it is observed, under its own annotation.
 func TestBuildRequestExamples(t *testing.T) {
 	read := func(p string) []byte {
@@ -167,30 +164,5 @@ func TestBuildRequestExamples(t *testing.T) {
 	}
 	if req.GetInput() == nil {
 		t.Error("no input from apis/composition.yaml")
-	}
-}
-
-// TestTag checks the tag is Crossplane's: the same for the same content whatever meta held
-// before, different for different content.
-func TestTag(t *testing.T) {
-	req := func(name, oldTag string) *fnv1.RunFunctionRequest {
-		r := &fnv1.RunFunctionRequest{
-			Meta:     &fnv1.RequestMeta{Tag: oldTag},
-			Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: mustStruct(t, map[string]any{"metadata": map[string]any{"name": name}})}},
-		}
-		if err := tag(r); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	a, again, b := req("a", ""), req("a", "stale"), req("b", "")
-	if len(a.GetMeta().GetTag()) != 64 {
-		t.Errorf("tag %q: want 64 hex digits, as Crossplane's SHA-256", a.GetMeta().GetTag())
-	}
-	if a.GetMeta().GetTag() != again.GetMeta().GetTag() {
-		t.Error("the same content with another old meta got another tag")
-	}
-	if a.GetMeta().GetTag() == b.GetMeta().GetTag() {
-		t.Error("different content got the same tag")
 	}
 }

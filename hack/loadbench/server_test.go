@@ -1,46 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-func TestParseAddress(t *testing.T) {
-	type want struct {
-		addr string
-		ok   bool
-	}
-	cases := map[string]struct {
-		reason string
-		line   string
-		want   want
-	}{
-		"Serving": {
-			reason: "The line main.go logs once it serves.",
-			line:   `{"level":"info","ts":1795905342.405245,"caller":"function-postgres-dr/main.go:83","msg":"Serving","address":"127.0.0.1:46211","insecure":true}`,
-			want:   want{addr: "127.0.0.1:46211", ok: true},
-		},
-		"OtherLine": {
-			reason: "A JSON line without an address.",
-			line:   `{"level":"info","msg":"Shutting down: draining in-flight requests","timeout":"10s"}`,
-		},
-		"NotJSON": {
-			reason: "Text that mentions an address is not the log line.",
-			line:   `panic: address 127.0.0.1:1 in use`,
-		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			addr, ok := parseAddress(tc.line)
-			if diff := cmp.Diff(tc.want, want{addr: addr, ok: ok}, cmp.AllowUnexported(want{})); diff != "" {
-				t.Errorf("\n%s\nparseAddress(...): -want, +got:\n%s", tc.reason, diff)
-			}
-		})
-	}
-}
 
 func TestKilledBy(t *testing.T) {
 	cases := map[string]struct {
@@ -58,6 +26,36 @@ func TestKilledBy(t *testing.T) {
 			err := exec.Command("sh", "-c", tc.script).Run()
 			if diff := cmp.Diff(tc.want, killedBy(err, syscall.SIGTERM)); diff != "" {
 				t.Errorf("\n%s\nkilledBy(%v, SIGTERM): -want, +got:\n%s", tc.reason, err, diff)
+			}
+		})
+	}
+}
+
+func TestTail(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		writes []string
+		want   string
+	}{
+		"Short": {
+			reason: "Output shorter than the tail is kept whole.",
+			writes: []string{"a\n", "b\n"},
+			want:   "a\nb\n",
+		},
+		"Long": {
+			reason: "Only the last tailSize bytes are kept.",
+			writes: []string{"old", strings.Repeat("x", tailSize-1), "y"},
+			want:   strings.Repeat("x", tailSize-1) + "y",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			tl := &tail{}
+			for _, w := range tc.writes {
+				fmt.Fprint(tl, w)
+			}
+			if diff := cmp.Diff(tc.want, tl.String()); diff != "" {
+				t.Errorf("\n%s\ntail: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
