@@ -133,7 +133,7 @@ func checkHealth(addr string, creds credentials.TransportCredentials) (healthgrp
 	if err != nil {
 		return 0, err
 	}
-	defer conn.Close() //nolint:errcheck // Test cleanup.
+	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	rsp, err := healthgrpc.NewHealthClient(conn).Check(ctx, &healthgrpc.HealthCheckRequest{})
@@ -247,7 +247,7 @@ func TestServeRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close() //nolint:errcheck // Test cleanup.
+	defer conn.Close()
 	got, err := fnv1.NewFunctionRunnerServiceClient(conn).RunFunction(t.Context(), req)
 	if err != nil {
 		t.Fatalf("RunFunction: %v", err)
@@ -259,7 +259,7 @@ func TestServeRuns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("metrics endpoint: %v", err)
 	}
-	defer rsp.Body.Close() //nolint:errcheck // Test cleanup.
+	defer rsp.Body.Close()
 	body, _ := io.ReadAll(rsp.Body)
 	wantLine := `grpc_server_handled_total{grpc_code="OK",grpc_method="RunFunction",grpc_service="apiextensions.fn.proto.v1.FunctionRunnerService",grpc_type="unary"} 1`
 	if !strings.Contains(string(body), wantLine) {

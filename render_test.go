@@ -193,16 +193,6 @@ func passDesc(passes int) string {
 	return fmt.Sprintf("%d reconcile(s)", passes)
 }
 
-func yamlName(y []byte) string {
-	m := struct {
-		Metadata struct {
-			Name string `json:"name"`
-		} `json:"metadata"`
-	}{}
-	_ = yaml.Unmarshal(y, &m)
-	return m.Metadata.Name
-}
-
 // readYAML reads a YAML file of one object.
 func readYAML(t *testing.T, file string) map[string]any {
 	t.Helper()

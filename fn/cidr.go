@@ -57,7 +57,7 @@ func planCIDRs(vpc string, subnetPrefix, azCount int) (networkPlan, error) {
 		return networkPlan{}, fmt.Errorf("%d availability zones is out of range: use 1 to %d", azCount, maxAZs)
 	}
 	slots := uint64(1) << uint(subnetPrefix-p.Bits())
-	need := uint64((len(tiers)-1)*tierStride + azCount)
+	need := uint64((len(tiers)-1)*tierStride + azCount) //nolint:gosec // A handful of tiers and at most maxAZs zones: small and positive.
 	if need > slots {
 		return networkPlan{}, fmt.Errorf("%d subnets of /%d do not fit in %s, which holds %d: use a larger VPC or a longer subnet prefix (e.g. /%d)",
 			need, subnetPrefix, vpc, slots, minPrefixFor(p.Bits(), need))
@@ -88,5 +88,5 @@ func ipv4ToUint(a netip.Addr) uint32 {
 }
 
 func uintToIPv4(u uint32) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)})
+	return netip.AddrFrom4([4]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)}) //nolint:gosec // Truncating to each octet is the point.
 }

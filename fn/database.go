@@ -5,9 +5,9 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/crossplane/function-sdk-go/resource"
-
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+
+	"github.com/crossplane/function-sdk-go/resource"
 
 	iamv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/iam/v1beta1"
 	rdsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta1"
@@ -26,7 +26,7 @@ const (
 )
 
 // logExports are the PostgreSQL logs both instances publish to CloudWatch Logs.
-var logExports = []*string{ptr("postgresql"), ptr("upgrade")} //nolint:gochecknoglobals // A constant list.
+var logExports = []*string{new("postgresql"), new("upgrade")} //nolint:gochecknoglobals // A constant list.
 
 // replicaManagementPolicies leave out LateInitialize: provider-aws would copy the source's user
 // name, database name and engine into the replica's spec, which then conflict with
@@ -74,7 +74,7 @@ func buildDBSupport(p *xrPlan, d *desiredState, role Role) {
 	d.Add(resourceName(role, "db-subnet-group"), named(&rdsv1beta1.SubnetGroup{
 		Spec: rdsv1beta1.SubnetGroupSpec{ForProvider: rdsv1beta1.SubnetGroupParameters{
 			Region:           &region,
-			Description:      ptr("Database subnets of " + p.Names.Base + " in " + region),
+			Description:      new("Database subnets of " + p.Names.Base + " in " + region),
 			SubnetIDSelector: d.SelectAll(tierLabels(role, tierDatabase)),
 			Tags:             p.Tags(role, p.Names.RDSGroup(role, "subnets")),
 		}},
@@ -90,7 +90,7 @@ func buildDBSupport(p *xrPlan, d *desiredState, role Role) {
 	params["rds.force_ssl"] = "1"
 	pp := make([]rdsv1beta1.ParameterParameters, 0, len(params))
 	for _, k := range slices.Sorted(maps.Keys(params)) {
-		pp = append(pp, rdsv1beta1.ParameterParameters{Name: ptr(k), Value: ptr(params[k]), ApplyMethod: ptr("pending-reboot")})
+		pp = append(pp, rdsv1beta1.ParameterParameters{Name: new(k), Value: new(params[k]), ApplyMethod: new("pending-reboot")})
 	}
 	family := parameterFamily(p.Spec.Postgres.MajorVersion)
 	// The family is part of the name: a new major version gets a new group, and the old one stays
@@ -99,8 +99,8 @@ func buildDBSupport(p *xrPlan, d *desiredState, role Role) {
 	d.Add(resourceName(role, "db-parameter-group"), named(&rdsv1beta1.ParameterGroup{
 		Spec: rdsv1beta1.ParameterGroupSpec{ForProvider: rdsv1beta1.ParameterGroupParameters{
 			Region:      &region,
-			Family:      ptr(family),
-			Description: ptr("PostgreSQL " + fmt.Sprint(p.Spec.Postgres.MajorVersion) + " parameters of " + p.Names.Base + ": TLS forced"),
+			Family:      new(family),
+			Description: new("PostgreSQL " + fmt.Sprint(p.Spec.Postgres.MajorVersion) + " parameters of " + p.Names.Base + ": TLS forced"),
 			Parameter:   pp,
 			Tags:        p.Tags(role, name),
 		}},
@@ -109,14 +109,14 @@ func buildDBSupport(p *xrPlan, d *desiredState, role Role) {
 	mon := resourceName(role, "db-monitoring-role")
 	d.Add(mon, named(&iamv1beta1.Role{
 		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
-			Description:      ptr("RDS enhanced monitoring of " + p.Names.DBInstance(role)),
+			Description:      new("RDS enhanced monitoring of " + p.Names.DBInstance(role)),
 			AssumeRolePolicy: assumeRole("monitoring.rds.amazonaws.com").JSON(),
 			Tags:             p.Tags(role, p.Names.IAM(role, "rds-monitoring")),
 		}},
 	}, p.Names.IAM(role, "rds-monitoring")))
 	d.Add(resourceName(role, "db-monitoring-policy"), &iamv1beta1.RolePolicyAttachment{
 		Spec: iamv1beta1.RolePolicyAttachmentSpec{ForProvider: iamv1beta1.RolePolicyAttachmentParameters{
-			PolicyArn:    ptr(enhancedMonitoringPolicy),
+			PolicyArn:    new(enhancedMonitoringPolicy),
 			RoleSelector: d.Select(mon),
 		}},
 	})
@@ -128,34 +128,34 @@ func instanceCommon(p *xrPlan, d *desiredState, role Role, keyARN string) rdsv1b
 	region := p.Regions[role].Region
 	return rdsv1beta3.InstanceParameters{
 		Region:                             &region,
-		Identifier:                         ptr(p.Names.DBInstance(role)),
-		StorageType:                        ptr(storageType),
-		MaxAllocatedStorage:                ptr(float64(pg.MaxStorageGB)),
-		StorageEncrypted:                   ptr(true),
-		KMSKeyID:                           ptr(keyARN),
+		Identifier:                         new(p.Names.DBInstance(role)),
+		StorageType:                        new(storageType),
+		MaxAllocatedStorage:                new(float64(pg.MaxStorageGB)),
+		StorageEncrypted:                   new(true),
+		KMSKeyID:                           new(keyARN),
 		MultiAz:                            pg.MultiAZ,
-		BackupRetentionPeriod:              ptr(float64(pg.BackupRetentionDays)),
-		BackupWindow:                       ptr(pg.BackupWindow),
-		MaintenanceWindow:                  ptr(pg.MaintenanceWindow),
-		AutoMinorVersionUpgrade:            ptr(true),
+		BackupRetentionPeriod:              new(float64(pg.BackupRetentionDays)),
+		BackupWindow:                       new(pg.BackupWindow),
+		MaintenanceWindow:                  new(pg.MaintenanceWindow),
+		AutoMinorVersionUpgrade:            new(true),
 		DeletionProtection:                 p.Spec.DeletionProtection,
-		SkipFinalSnapshot:                  ptr(false),
-		FinalSnapshotIdentifier:            ptr(p.Names.DBInstance(role) + "-final"),
-		CopyTagsToSnapshot:                 ptr(true),
-		DeleteAutomatedBackups:             ptr(false),
-		PerformanceInsightsEnabled:         ptr(true),
-		PerformanceInsightsKMSKeyID:        ptr(keyARN),
-		PerformanceInsightsRetentionPeriod: ptr(float64(performanceInsightsDays)),
-		MonitoringInterval:                 ptr(float64(monitoringIntervalSeconds)),
+		SkipFinalSnapshot:                  new(false),
+		FinalSnapshotIdentifier:            new(p.Names.DBInstance(role) + "-final"),
+		CopyTagsToSnapshot:                 new(true),
+		DeleteAutomatedBackups:             new(false),
+		PerformanceInsightsEnabled:         new(true),
+		PerformanceInsightsKMSKeyID:        new(keyARN),
+		PerformanceInsightsRetentionPeriod: new(float64(performanceInsightsDays)),
+		MonitoringInterval:                 new(float64(monitoringIntervalSeconds)),
 		MonitoringRoleArnSelector:          d.Select(resourceName(role, "db-monitoring-role")),
-		IAMDatabaseAuthenticationEnabled:   ptr(true),
+		IAMDatabaseAuthenticationEnabled:   new(true),
 		EnabledCloudwatchLogsExports:       logExports,
-		PubliclyAccessible:                 ptr(false),
+		PubliclyAccessible:                 new(false),
 		VPCSecurityGroupIDSelector:         d.Select(securityGroupName(role, sgDatabase)),
 		DBSubnetGroupNameSelector:          d.Select(resourceName(role, "db-subnet-group")),
 		ParameterGroupNameSelector:         d.Select(resourceName(role, "db-parameter-group")),
-		Port:                               ptr(float64(postgresPort)),
-		CACertIdentifier:                   ptr(caCertIdentifier),
+		Port:                               new(float64(postgresPort)),
+		CACertIdentifier:                   new(caCertIdentifier),
 		Tags:                               p.Tags(role, p.Names.DBInstance(role)),
 	}
 }
@@ -171,17 +171,17 @@ func buildPrimary(p *xrPlan, o observedState, d *desiredState) {
 	}
 	pg := p.Spec.Postgres
 	fp := instanceCommon(p, d, RolePrimary, keyARN)
-	fp.Engine = ptr(engine)
-	fp.EngineVersion = ptr(fmt.Sprint(pg.MajorVersion))
-	fp.AllowMajorVersionUpgrade = ptr(true)
-	fp.InstanceClass = ptr(pg.InstanceClass)
-	fp.AllocatedStorage = ptr(float64(pg.StorageGB))
-	fp.DBName = ptr(pg.DatabaseName)
-	fp.Username = ptr(pg.Username)
+	fp.Engine = new(engine)
+	fp.EngineVersion = new(fmt.Sprint(pg.MajorVersion))
+	fp.AllowMajorVersionUpgrade = new(true)
+	fp.InstanceClass = new(pg.InstanceClass)
+	fp.AllocatedStorage = new(float64(pg.StorageGB))
+	fp.DBName = new(pg.DatabaseName)
+	fp.Username = new(pg.Username)
 	// RDS cannot manage the master password in Secrets Manager for an instance with read
 	// replicas: the provider generates it into a Kubernetes Secret, and secret.go copies it into
 	// a Secrets Manager secret replicated to the DR region for the Lambdas.
-	fp.AutoGeneratePassword = ptr(true)
+	fp.AutoGeneratePassword = new(true)
 	fp.PasswordSecretRef = p.PasswordSecretRef()
 	i := &rdsv1beta3.Instance{Spec: rdsv1beta3.InstanceSpec{ForProvider: fp}}
 	i.SetWriteConnectionSecretToReference(p.ConnectionSecretRef(RolePrimary))
@@ -208,12 +208,12 @@ func buildReplica(p *xrPlan, o observedState, st failoverState, d *desiredState)
 		keyARN = deref(observedInstance(o, RoleDR).Status.AtProvider.KMSKeyID)
 	}
 	fp := instanceCommon(p, d, RoleDR, keyARN)
-	fp.InstanceClass = ptr(p.Spec.Postgres.DRInstanceClass)
+	fp.InstanceClass = new(p.Spec.Postgres.DRInstanceClass)
 	if st.Writer == RolePrimary {
 		if srcARN == "" {
 			srcARN = deref(observedInstance(o, RoleDR).Status.AtProvider.ReplicateSourceDB)
 		}
-		fp.ReplicateSourceDB = ptr(srcARN)
+		fp.ReplicateSourceDB = new(srcARN)
 	}
 	r := &rdsv1beta3.Instance{Spec: rdsv1beta3.InstanceSpec{ForProvider: fp}}
 	r.SetManagementPolicies(replicaManagementPolicies)
@@ -229,10 +229,10 @@ func buildBackupReplication(p *xrPlan, o observedState, d *desiredState) {
 	}
 	d.Add(resourceName(RoleDR, "db-backup-replication"), &rdsv1beta1.DBInstanceAutomatedBackupsReplication{
 		Spec: rdsv1beta1.DBInstanceAutomatedBackupsReplicationSpec{ForProvider: rdsv1beta1.DBInstanceAutomatedBackupsReplicationParameters{
-			Region:              ptr(p.Regions[RoleDR].Region),
-			SourceDBInstanceArn: ptr(srcARN),
-			KMSKeyID:            ptr(keyARN),
-			RetentionPeriod:     ptr(float64(p.Spec.Postgres.BackupRetentionDays)),
+			Region:              new(p.Regions[RoleDR].Region),
+			SourceDBInstanceArn: new(srcARN),
+			KMSKeyID:            new(keyARN),
+			RetentionPeriod:     new(float64(p.Spec.Postgres.BackupRetentionDays)),
 		}},
 	})
 }

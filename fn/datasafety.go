@@ -65,6 +65,8 @@ func keepObserved(o observedState, desired map[resource.Name]*resource.DesiredCo
 // refuseReplacement refuses a spec change that AWS can only honour by replacing an observed
 // database or its network: a region, a lower PostgreSQL major version, a VPC's CIDR or the
 // subnet layout under a database.
+//
+//nolint:gocyclo // One check per field AWS can only change by replacing, in the order of the spec.
 func refuseReplacement(p *xrPlan, o observedState) field.ErrorList {
 	var errs field.ErrorList
 	sp := field.NewPath("spec")

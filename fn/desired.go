@@ -1,10 +1,13 @@
 package fn
 
 import (
-	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"maps"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
@@ -28,6 +31,8 @@ type desiredState struct {
 }
 
 // newDesired returns an empty collection whose resources use the named provider config.
+//
+//nolint:unparam // The flavour is where the namespaced API will differ; one flavour exists yet.
 func newDesired(f flavour, providerConfig string) *desiredState {
 	return &desiredState{flavour: f, providerConfig: providerConfig, Resources: map[resource.Name]managed{}}
 }
@@ -79,9 +84,7 @@ func (d *desiredState) AddLabelled(name resource.Name, mr managed, labels map[st
 	if l == nil {
 		l = map[string]string{}
 	}
-	for k, v := range labels {
-		l[k] = v
-	}
+	maps.Copy(l, labels)
 	mr.SetLabels(l)
 	d.Add(name, mr)
 }

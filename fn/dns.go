@@ -102,9 +102,9 @@ func buildZone(p *xrPlan, d *desiredState) {
 		for _, role := range roles {
 			d.Add(zoneAssociationName(role), &route53v1beta1.ZoneAssociation{
 				Spec: route53v1beta1.ZoneAssociationSpec{ForProvider: route53v1beta1.ZoneAssociationParameters{
-					ZoneID:        ptr(id),
+					ZoneID:        new(id),
 					VPCIDSelector: d.Select(vpcName(role)),
-					VPCRegion:     ptr(p.Regions[role].Region),
+					VPCRegion:     new(p.Regions[role].Region),
 				}},
 			})
 		}
@@ -116,15 +116,15 @@ func buildZone(p *xrPlan, d *desiredState) {
 	for _, role := range roles {
 		vpcs = append(vpcs, route53v1beta1.VPCParameters{
 			VPCIDSelector: d.Select(vpcName(role)),
-			VPCRegion:     ptr(p.Regions[role].Region),
+			VPCRegion:     new(p.Regions[role].Region),
 		})
 	}
 	d.Add(zoneName(), &route53v1beta1.Zone{
 		Spec: route53v1beta1.ZoneSpec{ForProvider: route53v1beta1.ZoneParameters{
-			Name:         ptr(p.Spec.Failover.ZoneName),
-			Comment:      ptr("PostgreSQL DR pair " + p.Names.Base + ": the failover record of the writer"),
+			Name:         new(p.Spec.Failover.ZoneName),
+			Comment:      new("PostgreSQL DR pair " + p.Names.Base + ": the failover record of the writer"),
 			VPC:          vpcs,
-			ForceDestroy: ptr(false),
+			ForceDestroy: new(false),
 			Tags:         p.Tags(RolePrimary, p.Names.Resource(RolePrimary, "zone")),
 		}},
 	})
@@ -153,16 +153,16 @@ func buildHealthChecks(p *xrPlan, o observedState, d *desiredState) string {
 		name := healthCheckName(hc.purpose)
 		d.Add(name, &route53v1beta1.HealthCheck{
 			Spec: route53v1beta1.HealthCheckSpec{ForProvider: route53v1beta1.HealthCheckParameters{
-				Type:                         ptr("CLOUDWATCH_METRIC"),
-				CloudwatchAlarmName:          ptr(alarmAWSName(p, RoleDR, hc.alarm)),
-				CloudwatchAlarmRegion:        ptr(dr),
-				InvertHealthcheck:            ptr(hc.invert),
-				InsufficientDataHealthStatus: ptr("LastKnownStatus"),
+				Type:                         new("CLOUDWATCH_METRIC"),
+				CloudwatchAlarmName:          new(alarmAWSName(p, RoleDR, hc.alarm)),
+				CloudwatchAlarmRegion:        new(dr),
+				InvertHealthcheck:            new(hc.invert),
+				InsufficientDataHealthStatus: new("LastKnownStatus"),
 				Tags:                         p.Tags(RoleDR, p.Names.Resource(RoleDR, "hc-"+hc.purpose)),
 			}},
 		})
 		if id := healthCheckID(o, name); id != "" {
-			children = append(children, ptr(id))
+			children = append(children, new(id))
 		} else {
 			checks = append(checks, string(name))
 		}
@@ -181,9 +181,9 @@ func buildHealthChecks(p *xrPlan, o observedState, d *desiredState) string {
 	name := healthCheckName(healthCheckPrimary)
 	d.Add(name, &route53v1beta1.HealthCheck{
 		Spec: route53v1beta1.HealthCheckSpec{ForProvider: route53v1beta1.HealthCheckParameters{
-			Type:                 ptr("CALCULATED"),
+			Type:                 new("CALCULATED"),
 			ChildHealthchecks:    children,
-			ChildHealthThreshold: ptr(float64(1)),
+			ChildHealthThreshold: new(float64(1)),
 			Tags:                 p.Tags(RoleDR, p.Names.Resource(RoleDR, "hc-"+healthCheckPrimary)),
 		}},
 	})
@@ -203,20 +203,20 @@ func addRecord(p *xrPlan, o observedState, d *desiredState, name resource.Name, 
 	}
 	f := p.Spec.Failover
 	fp := route53v1beta2.RecordParameters{
-		Type:                  ptr("CNAME"),
-		TTL:                   ptr(float64(recordTTL)),
-		SetIdentifier:         ptr(setID),
-		FailoverRoutingPolicy: &route53v1beta2.FailoverRoutingPolicyParameters{Type: ptr(failover)},
-		Records:               []*string{ptr(endpoint)},
+		Type:                  new("CNAME"),
+		TTL:                   new(float64(recordTTL)),
+		SetIdentifier:         new(setID),
+		FailoverRoutingPolicy: &route53v1beta2.FailoverRoutingPolicyParameters{Type: new(failover)},
+		Records:               []*string{new(endpoint)},
 	}
 	if f.ZoneID != "" {
 		// In an existing zone the provider appends the zone's name to a relative name.
-		fp.Name, fp.ZoneID = ptr(f.RecordName), ptr(f.ZoneID)
+		fp.Name, fp.ZoneID = new(f.RecordName), new(f.ZoneID)
 	} else {
-		fp.Name, fp.ZoneIDSelector = ptr(recordFQDN(p, o)), d.Select(zoneName())
+		fp.Name, fp.ZoneIDSelector = new(recordFQDN(p, o)), d.Select(zoneName())
 	}
 	if healthCheckID != "" {
-		fp.HealthCheckID = ptr(healthCheckID)
+		fp.HealthCheckID = new(healthCheckID)
 	}
 	d.Add(name, &route53v1beta2.Record{Spec: route53v1beta2.RecordSpec{ForProvider: fp}})
 }

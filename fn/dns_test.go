@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+
 	"github.com/crossplane/function-sdk-go/resource"
 
 	route53v1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/route53/v1beta1"
@@ -23,7 +24,7 @@ func dnsBuild(p *xrPlan, st failoverState) func(observedState, *desiredState) {
 }
 
 func selectorOf(name resource.Name) *xpv1.Selector {
-	return &xpv1.Selector{MatchControllerRef: ptr(true), MatchLabels: map[string]string{labelResource: string(name)}}
+	return &xpv1.Selector{MatchControllerRef: new(true), MatchLabels: map[string]string{labelResource: string(name)}}
 }
 
 func TestBuildDNS(t *testing.T) {
@@ -40,9 +41,9 @@ func TestBuildDNS(t *testing.T) {
 	}
 	record := func(target, setID, failover string) route53v1beta2.RecordParameters {
 		return route53v1beta2.RecordParameters{
-			Name: ptr("db.pgdr.internal"), Type: ptr("CNAME"), TTL: ptr(float64(30)), SetIdentifier: ptr(setID),
-			FailoverRoutingPolicy: &route53v1beta2.FailoverRoutingPolicyParameters{Type: ptr(failover)},
-			Records:               []*string{ptr(target)}, ZoneIDSelector: selectorOf(zoneName()),
+			Name: new("db.pgdr.internal"), Type: new("CNAME"), TTL: new(float64(30)), SetIdentifier: new(setID),
+			FailoverRoutingPolicy: &route53v1beta2.FailoverRoutingPolicyParameters{Type: new(failover)},
+			Records:               []*string{new(target)}, ZoneIDSelector: selectorOf(zoneName()),
 		}
 	}
 	hcs := []string{string(healthCheckName(healthCheckMonitorBlind)), string(healthCheckName(healthCheckPrimary)), string(healthCheckName(healthCheckPrimaryReachable))}
@@ -162,8 +163,8 @@ func TestDNSZone(t *testing.T) {
 		t.Fatalf("%s is not a desired Zone", zoneName())
 	}
 	want := []route53v1beta1.VPCParameters{
-		{VPCIDSelector: selectorOf(vpcName(RolePrimary)), VPCRegion: ptr("eu-west-1")},
-		{VPCIDSelector: selectorOf(vpcName(RoleDR)), VPCRegion: ptr("eu-central-1")},
+		{VPCIDSelector: selectorOf(vpcName(RolePrimary)), VPCRegion: new("eu-west-1")},
+		{VPCIDSelector: selectorOf(vpcName(RoleDR)), VPCRegion: new("eu-central-1")},
 	}
 	if diff := cmp.Diff(want, z.Spec.ForProvider.VPC); diff != "" {
 		t.Errorf("the private zone is associated with both VPCs inline (a separate association would be undone by the zone): -want, +got:\n%s", diff)
@@ -195,26 +196,26 @@ func TestDNSHealthChecks(t *testing.T) {
 			reason:  "Healthy while the DR monitor's primary-unreachable alarm is OK.",
 			purpose: healthCheckPrimaryReachable,
 			want: route53v1beta1.HealthCheckParameters{
-				Type: ptr("CLOUDWATCH_METRIC"), CloudwatchAlarmName: ptr(alarmAWSName(p, RoleDR, alarmPrimaryUnreachable)),
-				CloudwatchAlarmRegion: ptr("us-east-2"), InvertHealthcheck: ptr(false), InsufficientDataHealthStatus: ptr("LastKnownStatus"),
+				Type: new("CLOUDWATCH_METRIC"), CloudwatchAlarmName: new(alarmAWSName(p, RoleDR, alarmPrimaryUnreachable)),
+				CloudwatchAlarmRegion: new("us-east-2"), InvertHealthcheck: new(false), InsufficientDataHealthStatus: new("LastKnownStatus"),
 			},
 		},
 		"MonitorBlind": {
 			reason:  "Inverted: healthy while the monitor cannot vouch for the replica.",
 			purpose: healthCheckMonitorBlind,
 			want: route53v1beta1.HealthCheckParameters{
-				Type: ptr("CLOUDWATCH_METRIC"), CloudwatchAlarmName: ptr(alarmAWSName(p, RoleDR, alarmReplicaUnreachable)),
-				CloudwatchAlarmRegion: ptr("us-east-2"), InvertHealthcheck: ptr(true), InsufficientDataHealthStatus: ptr("LastKnownStatus"),
+				Type: new("CLOUDWATCH_METRIC"), CloudwatchAlarmName: new(alarmAWSName(p, RoleDR, alarmReplicaUnreachable)),
+				CloudwatchAlarmRegion: new("us-east-2"), InvertHealthcheck: new(true), InsufficientDataHealthStatus: new("LastKnownStatus"),
 			},
 		},
 		"Primary": {
 			reason:  "Healthy when either child is: unhealthy exactly when the composite alarm primary-unhealthy fires.",
 			purpose: healthCheckPrimary,
 			want: route53v1beta1.HealthCheckParameters{
-				Type: ptr("CALCULATED"), ChildHealthThreshold: ptr(float64(1)),
+				Type: new("CALCULATED"), ChildHealthThreshold: new(float64(1)),
 				ChildHealthchecks: []*string{
-					ptr(healthCheckID(o, healthCheckName(healthCheckPrimaryReachable))),
-					ptr(healthCheckID(o, healthCheckName(healthCheckMonitorBlind))),
+					new(healthCheckID(o, healthCheckName(healthCheckPrimaryReachable))),
+					new(healthCheckID(o, healthCheckName(healthCheckMonitorBlind))),
 				},
 			},
 		},

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
+	"k8s.io/apimachinery/pkg/runtime"
+
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -15,8 +18,6 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
 	"github.com/crossplane/function-sdk-go/response"
-	"google.golang.org/protobuf/types/known/durationpb"
-	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Condition types the function sets on the XR and its claim.
@@ -74,6 +75,8 @@ func NewFunction(log logging.Logger, o ...Option) (*Function, error) {
 }
 
 // RunFunction runs the function.
+//
+//nolint:gocyclo // A sequence of steps, each a Fatal when it fails, as in Crossplane's own functions.
 func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
 	rsp := response.To(req, f.convergingTTL)
 

@@ -132,7 +132,7 @@ func converge(t testing.TB, input, xr string, passes int) map[string]string {
 		}
 		rsp, err := f.RunFunction(context.Background(), req)
 		if err != nil || len(rsp.GetResults()) > 0 {
-			return nil, fmt.Errorf("RunFunction: %v %v", err, rsp.GetResults())
+			return nil, fmt.Errorf("RunFunction: %w %v", err, rsp.GetResults())
 		}
 		out := map[string]map[string]any{}
 		for n, r := range rsp.GetDesired().GetResources() {
@@ -304,7 +304,7 @@ func TestRunFunctionStaging(t *testing.T) {
 
 func get(m map[string]any, path string) any {
 	var cur any = m
-	for _, p := range strings.Split(path, ".") {
+	for p := range strings.SplitSeq(path, ".") {
 		cm, ok := cur.(map[string]any)
 		if !ok {
 			return nil

@@ -67,11 +67,11 @@ func buildKMS(p *xrPlan, o observedState, d *desiredState) {
 	d.Add(keyName(RolePrimary), &kmsv1beta1.Key{
 		Spec: kmsv1beta1.KeySpec{ForProvider: kmsv1beta1.KeyParameters{
 			Region:               &pr.Region,
-			Description:          ptr("PostgreSQL DR pair " + p.Names.Base + ": databases, backups, topics, logs"),
-			MultiRegion:          ptr(true),
-			EnableKeyRotation:    ptr(true),
-			DeletionWindowInDays: ptr(float64(keyDeletionWindowDays)),
-			KeyUsage:             ptr("ENCRYPT_DECRYPT"),
+			Description:          new("PostgreSQL DR pair " + p.Names.Base + ": databases, backups, topics, logs"),
+			MultiRegion:          new(true),
+			EnableKeyRotation:    new(true),
+			DeletionWindowInDays: new(float64(keyDeletionWindowDays)),
+			KeyUsage:             new("ENCRYPT_DECRYPT"),
 			Policy:               keyPolicy(p.Input.AccountID, pr.Region).JSON(),
 			Tags:                 p.Tags(RolePrimary, p.Names.Resource(RolePrimary, "key")),
 		}},
@@ -86,10 +86,10 @@ func buildKMS(p *xrPlan, o observedState, d *desiredState) {
 	d.Add(keyName(RoleDR), &kmsv1beta1.ReplicaKey{
 		Spec: kmsv1beta1.ReplicaKeySpec{ForProvider: kmsv1beta1.ReplicaKeyParameters{
 			Region:               &dr.Region,
-			Description:          ptr("PostgreSQL DR pair " + p.Names.Base + ": replica of the primary region's key"),
-			PrimaryKeyArn:        ptr(primaryARN),
-			Enabled:              ptr(true),
-			DeletionWindowInDays: ptr(float64(keyDeletionWindowDays)),
+			Description:          new("PostgreSQL DR pair " + p.Names.Base + ": replica of the primary region's key"),
+			PrimaryKeyArn:        new(primaryARN),
+			Enabled:              new(true),
+			DeletionWindowInDays: new(float64(keyDeletionWindowDays)),
 			Policy:               keyPolicy(p.Input.AccountID, dr.Region).JSON(),
 			Tags:                 p.Tags(RoleDR, p.Names.Resource(RoleDR, "key")),
 		}},
@@ -100,13 +100,13 @@ func buildKMS(p *xrPlan, o observedState, d *desiredState) {
 		d.Wait(fmt.Sprintf("the DR replica key's ARN (%s), to alias it", keyName(RoleDR)))
 		return
 	}
-	addAlias(p, d, RoleDR, &kmsv1beta1.AliasParameters{TargetKeyID: ptr(drARN)})
+	addAlias(p, d, RoleDR, &kmsv1beta1.AliasParameters{TargetKeyID: new(drARN)})
 }
 
 func addAlias(p *xrPlan, d *desiredState, role Role, params *kmsv1beta1.AliasParameters) {
 	if params == nil {
 		params = &kmsv1beta1.AliasParameters{TargetKeyIDSelector: d.Select(keyName(role))}
 	}
-	params.Region = ptr(p.Regions[role].Region)
+	params.Region = new(p.Regions[role].Region)
 	d.Add(resourceName(role, "kms-alias"), named(&kmsv1beta1.Alias{Spec: kmsv1beta1.AliasSpec{ForProvider: *params}}, p.Names.KMSAlias(role)))
 }

@@ -3,6 +3,7 @@ package fn
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -185,7 +186,7 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 		key:         art.FailoverKey,
 		timeout:     failoverTimeout,
 		// One failover at a time.
-		reserved: ptr(float64(1)),
+		reserved: new(float64(1)),
 		env: merge(env, map[string]string{
 			contract.EnvAlarmName:           alarmAWSName(p, RoleDR, alarmPrimaryUnhealthy),
 			contract.EnvReplicaInstanceID:   p.Names.DBInstance(RoleDR),
@@ -247,9 +248,9 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 		rate = "rate(1 minute)"
 	}
 	addTrigger(p, o, d, contract.FunctionReplicationLag, "schedule", lagDesired, &cloudwatcheventsv1beta1.RuleParameters{
-		Description:        ptr("Runs the replication-lag monitor of " + p.Names.Base),
-		ScheduleExpression: ptr(rate),
-		State:              ptr(state),
+		Description:        new("Runs the replication-lag monitor of " + p.Names.Base),
+		ScheduleExpression: new(rate),
+		State:              new(state),
 	})
 
 	if p.Spec.Failover.Mode != v1alpha1.FailoverAutomatic || !isReplicating(st) {
@@ -271,9 +272,9 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 		},
 	})
 	addTrigger(p, o, d, contract.FunctionFailover, "alarm", failoverDesired, &cloudwatcheventsv1beta1.RuleParameters{
-		Description:  ptr("Invokes the failover Lambda of " + p.Names.Base + " when the primary is unhealthy"),
-		EventPattern: ptr(string(pattern)),
-		State:        ptr("ENABLED"),
+		Description:  new("Invokes the failover Lambda of " + p.Names.Base + " when the primary is unhealthy"),
+		EventPattern: new(string(pattern)),
+		State:        new("ENABLED"),
 	})
 	return nil
 }
@@ -286,7 +287,7 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 	role := lambdaPart(l.function, "role")
 	d.Add(role, named(&iamv1beta1.Role{
 		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
-			Description:      ptr("Runs the " + l.function + " Lambda of " + p.Names.Base),
+			Description:      new("Runs the " + l.function + " Lambda of " + p.Names.Base),
 			AssumeRolePolicy: assumeRole("lambda.amazonaws.com").JSON(),
 			Tags:             p.Tags(lambdaRegion, iamName),
 		}},
@@ -294,7 +295,7 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 	vpcAccess := lambdaPart(l.function, "vpc-access")
 	d.Add(vpcAccess, &iamv1beta1.RolePolicyAttachment{
 		Spec: iamv1beta1.RolePolicyAttachmentSpec{ForProvider: iamv1beta1.RolePolicyAttachmentParameters{
-			PolicyArn:    ptr(vpcAccessPolicyARN),
+			PolicyArn:    new(vpcAccessPolicyARN),
 			RoleSelector: d.Select(role),
 		}},
 	})
@@ -305,8 +306,8 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 		d.Add(logs, named(&cloudwatchlogsv1beta1.Group{
 			Spec: cloudwatchlogsv1beta1.GroupSpec{ForProvider: cloudwatchlogsv1beta1.GroupParameters{
 				Region:          &region,
-				KMSKeyID:        ptr(logKeyARN),
-				RetentionInDays: ptr(float64(lambdaLogRetentionDays)),
+				KMSKeyID:        new(logKeyARN),
+				RetentionInDays: new(float64(lambdaLogRetentionDays)),
 				Tags:            p.Tags(lambdaRegion, lambdaLogGroup(p, l.function)),
 			}},
 		}, lambdaLogGroup(p, l.function)))
@@ -336,20 +337,20 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 	}
 	vars := make(map[string]*string, len(l.env))
 	for k, v := range l.env {
-		vars[k] = ptr(v)
+		vars[k] = new(v)
 	}
 	d.Add(lambdaName(l.function), named(&lambdav1beta2.Function{
 		Spec: lambdav1beta2.FunctionSpec{ForProvider: lambdav1beta2.FunctionParameters{
 			Region:        &region,
-			Description:   ptr(l.description),
-			Runtime:       ptr(contract.Runtime),
-			Handler:       ptr(contract.Handler),
-			Architectures: []*string{ptr(contract.LambdaArchitecture(contract.ArchARM64))},
-			PackageType:   ptr("Zip"),
-			S3Bucket:      ptr(bucket),
-			S3Key:         ptr(l.key),
-			MemorySize:    ptr(float64(lambdaMemoryMB)),
-			Timeout:       ptr(l.timeout.Seconds()),
+			Description:   new(l.description),
+			Runtime:       new(contract.Runtime),
+			Handler:       new(contract.Handler),
+			Architectures: []*string{new(contract.LambdaArchitecture(contract.ArchARM64))},
+			PackageType:   new("Zip"),
+			S3Bucket:      new(bucket),
+			S3Key:         new(l.key),
+			MemorySize:    new(float64(lambdaMemoryMB)),
+			Timeout:       new(l.timeout.Seconds()),
 			// Only ARNs, names and endpoints: the credentials stay in Secrets Manager.
 			Environment:                  &lambdav1beta2.EnvironmentParameters{Variables: vars},
 			ReservedConcurrentExecutions: l.reserved,
@@ -359,10 +360,10 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 				SecurityGroupIDSelector: d.Select(securityGroupName(lambdaRegion, sgLambda)),
 			},
 			LoggingConfig: &lambdav1beta2.LoggingConfigParameters{
-				LogFormat:           ptr("JSON"),
+				LogFormat:           new("JSON"),
 				LogGroupSelector:    d.Select(logs),
-				ApplicationLogLevel: ptr("INFO"),
-				SystemLogLevel:      ptr("WARN"),
+				ApplicationLogLevel: new("INFO"),
+				SystemLogLevel:      new("WARN"),
 			},
 			Tags: p.Tags(lambdaRegion, lambdaAWSName(p, l.function)),
 		}},
@@ -396,18 +397,18 @@ func addTrigger(p *xrPlan, o observedState, d *desiredState, function, purpose s
 		Spec: cloudwatcheventsv1beta2.TargetSpec{ForProvider: cloudwatcheventsv1beta2.TargetParameters{
 			Region:       &region,
 			RuleSelector: d.Select(ruleName),
-			TargetID:     ptr(function),
-			Arn:          ptr(fnARN),
+			TargetID:     new(function),
+			Arn:          new(fnARN),
 		}},
 	})
 	d.Add(lambdaPart(function, purpose+"-permission"), &lambdav1beta1.Permission{
 		Spec: lambdav1beta1.PermissionSpec{ForProvider: lambdav1beta1.PermissionParameters{
 			Region:               &region,
 			FunctionNameSelector: d.Select(lambdaName(function)),
-			StatementID:          ptr("events-" + purpose),
-			Action:               ptr("lambda:InvokeFunction"),
-			Principal:            ptr("events.amazonaws.com"),
-			SourceArn:            ptr(ruleARN),
+			StatementID:          new("events-" + purpose),
+			Action:               new("lambda:InvokeFunction"),
+			Principal:            new("events.amazonaws.com"),
+			SourceArn:            new(ruleARN),
 		}},
 	})
 }
@@ -424,12 +425,8 @@ func secretKeyRole(p *xrPlan, secretARN string) Role {
 
 func merge(a, b map[string]string) map[string]string {
 	out := make(map[string]string, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
+	maps.Copy(out, a)
+	maps.Copy(out, b)
 	return out
 }
 

@@ -197,16 +197,16 @@ func TestLambdaFunctions(t *testing.T) {
 		out := map[string]*string{}
 		for _, m := range []map[string]string{dbEnv, extra} {
 			for k, v := range m {
-				out[k] = ptr(v)
+				out[k] = new(v)
 			}
 		}
 		return out
 	}
 	fn := func(function, key string, timeout float64, reserved *float64, env map[string]*string) lambdav1beta2.FunctionParameters {
 		return lambdav1beta2.FunctionParameters{
-			Region: ptr("us-east-2"), Runtime: ptr("provided.al2023"), Handler: ptr("bootstrap"),
-			Architectures: []*string{ptr("arm64")}, PackageType: ptr("Zip"), S3Bucket: ptr("art-use2"), S3Key: ptr(key),
-			MemorySize: ptr(float64(256)), Timeout: ptr(timeout), ReservedConcurrentExecutions: reserved,
+			Region: new("us-east-2"), Runtime: new("provided.al2023"), Handler: new("bootstrap"),
+			Architectures: []*string{new("arm64")}, PackageType: new("Zip"), S3Bucket: new("art-use2"), S3Key: new(key),
+			MemorySize: new(float64(256)), Timeout: new(timeout), ReservedConcurrentExecutions: reserved,
 			Environment:  &lambdav1beta2.EnvironmentParameters{Variables: env},
 			RoleSelector: selectorOf(lambdaPart(function, "role")),
 			VPCConfig: &lambdav1beta2.VPCConfigParameters{
@@ -214,8 +214,8 @@ func TestLambdaFunctions(t *testing.T) {
 				SecurityGroupIDSelector: selectorOf(securityGroupName(RoleDR, sgLambda)),
 			},
 			LoggingConfig: &lambdav1beta2.LoggingConfigParameters{
-				LogFormat: ptr("JSON"), LogGroupSelector: selectorOf(lambdaPart(function, "logs")),
-				ApplicationLogLevel: ptr("INFO"), SystemLogLevel: ptr("WARN"),
+				LogFormat: new("JSON"), LogGroupSelector: selectorOf(lambdaPart(function, "logs")),
+				ApplicationLogLevel: new("INFO"), SystemLogLevel: new("WARN"),
 			},
 		}
 	}
@@ -234,7 +234,7 @@ func TestLambdaFunctions(t *testing.T) {
 		"Failover": {
 			reason:   "The orchestrator: promote timeout plus a minute, one at a time, and what it repoints and notifies.",
 			function: contract.FunctionFailover,
-			want: fn(contract.FunctionFailover, "fo.zip", 660, ptr(float64(1)), with(map[string]string{
+			want: fn(contract.FunctionFailover, "fo.zip", 660, new(float64(1)), with(map[string]string{
 				"ALARM_NAME":          alarmAWSName(p, RoleDR, alarmPrimaryUnhealthy),
 				"REPLICA_INSTANCE_ID": p.Names.DBInstance(RoleDR),
 				"HOSTED_ZONE_ID":      deref(observedAs[route53v1beta1.Zone](o, zoneName()).Status.AtProvider.ZoneID),
@@ -442,8 +442,8 @@ func TestLambdaTriggers(t *testing.T) {
 				t.Fatalf("no target of %s", lambdaPart(tr.function, tr.purpose))
 			}
 			wantTarget := cloudwatcheventsv1beta2.TargetParameters{
-				Region: ptr("us-east-2"), RuleSelector: selectorOf(lambdaPart(tr.function, tr.purpose)), TargetID: ptr(tr.function),
-				Arn: ptr(deref(observedAs[lambdav1beta2.Function](o, lambdaName(tr.function)).Status.AtProvider.Arn)),
+				Region: new("us-east-2"), RuleSelector: selectorOf(lambdaPart(tr.function, tr.purpose)), TargetID: new(tr.function),
+				Arn: new(deref(observedAs[lambdav1beta2.Function](o, lambdaName(tr.function)).Status.AtProvider.Arn)),
 			}
 			if diff := cmp.Diff(wantTarget, tg.Spec.ForProvider); diff != "" {
 				t.Errorf("target: -want, +got:\n%s", diff)
@@ -453,9 +453,9 @@ func TestLambdaTriggers(t *testing.T) {
 				t.Fatalf("no permission for %s", lambdaPart(tr.function, tr.purpose))
 			}
 			wantPerm := lambdav1beta1.PermissionParameters{
-				Region: ptr("us-east-2"), FunctionNameSelector: selectorOf(lambdaName(tr.function)), StatementID: ptr("events-" + tr.purpose),
-				Action: ptr("lambda:InvokeFunction"), Principal: ptr("events.amazonaws.com"),
-				SourceArn: ptr(deref(observedAs[cloudwatcheventsv1beta1.Rule](o, lambdaPart(tr.function, tr.purpose)).Status.AtProvider.Arn)),
+				Region: new("us-east-2"), FunctionNameSelector: selectorOf(lambdaName(tr.function)), StatementID: new("events-" + tr.purpose),
+				Action: new("lambda:InvokeFunction"), Principal: new("events.amazonaws.com"),
+				SourceArn: new(deref(observedAs[cloudwatcheventsv1beta1.Rule](o, lambdaPart(tr.function, tr.purpose)).Status.AtProvider.Arn)),
 			}
 			if diff := cmp.Diff(wantPerm, pm.Spec.ForProvider); diff != "" {
 				t.Errorf("invoke permission, limited to the rule: -want, +got:\n%s", diff)

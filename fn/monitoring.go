@@ -76,6 +76,8 @@ func topicARN(o observedState, r Role) string {
 func alarmName(r Role, purpose string) resource.Name { return resourceName(r, "alarm", purpose) }
 
 // alarmARN returns the observed ARN of a region's metric or composite alarm, or "".
+//
+//nolint:unparam // Alarms live in both regions; only the DR region's are read back yet.
 func alarmARN(o observedState, r Role, purpose string) string {
 	name := alarmName(r, purpose)
 	if o.GroupKind(name).Kind == cloudwatchv1beta2.CompositeAlarm_Kind {
@@ -132,8 +134,8 @@ func buildTopic(p *xrPlan, o observedState, d *desiredState, role Role) {
 	d.Add(topic, named(&snsv1beta1.Topic{
 		Spec: snsv1beta1.TopicSpec{ForProvider: snsv1beta1.TopicParameters{
 			Region:         &region,
-			DisplayName:    ptr(fmt.Sprintf("PostgreSQL DR %s alarms (%s)", p.Names.Base, region)),
-			KMSMasterKeyID: ptr(keyARN),
+			DisplayName:    new(fmt.Sprintf("PostgreSQL DR %s alarms (%s)", p.Names.Base, region)),
+			KMSMasterKeyID: new(keyARN),
 			Tags:           p.Tags(role, name),
 		}},
 	}, name))
@@ -142,8 +144,8 @@ func buildTopic(p *xrPlan, o observedState, d *desiredState, role Role) {
 			Spec: snsv1beta1.TopicSubscriptionSpec{ForProvider: snsv1beta1.TopicSubscriptionParameters{
 				Region:           &region,
 				TopicArnSelector: d.Select(topic),
-				Protocol:         ptr("email"),
-				Endpoint:         ptr(email),
+				Protocol:         new("email"),
+				Endpoint:         new(email),
 			}},
 		})
 	}
@@ -178,20 +180,20 @@ func addMetricAlarm(p *xrPlan, d *desiredState, role Role, topicARN string, a me
 	d.Add(alarmName(role, a.purpose), named(&cloudwatchv1beta2.MetricAlarm{
 		Spec: cloudwatchv1beta2.MetricAlarmSpec{ForProvider: cloudwatchv1beta2.MetricAlarmParameters{
 			Region:             &region,
-			AlarmDescription:   ptr(a.description),
-			Namespace:          ptr(a.namespace),
-			MetricName:         ptr(a.metric),
+			AlarmDescription:   new(a.description),
+			Namespace:          new(a.namespace),
+			MetricName:         new(a.metric),
 			Dimensions:         a.dimensions,
-			Statistic:          ptr(a.statistic),
-			ComparisonOperator: ptr(a.comparison),
-			Threshold:          ptr(a.threshold),
-			Period:             ptr(float64(a.period)),
-			EvaluationPeriods:  ptr(float64(a.evaluations)),
-			DatapointsToAlarm:  ptr(float64(a.evaluations)),
-			TreatMissingData:   ptr(a.missing),
-			ActionsEnabled:     ptr(true),
-			AlarmActions:       []*string{ptr(topicARN)},
-			OkActions:          []*string{ptr(topicARN)},
+			Statistic:          new(a.statistic),
+			ComparisonOperator: new(a.comparison),
+			Threshold:          new(a.threshold),
+			Period:             new(float64(a.period)),
+			EvaluationPeriods:  new(float64(a.evaluations)),
+			DatapointsToAlarm:  new(float64(a.evaluations)),
+			TreatMissingData:   new(a.missing),
+			ActionsEnabled:     new(true),
+			AlarmActions:       []*string{new(topicARN)},
+			OkActions:          []*string{new(topicARN)},
 			Tags:               p.Tags(role, name),
 		}},
 	}, name))
@@ -211,7 +213,7 @@ func alarmTopic(o observedState, d *desiredState, role Role, what string) string
 func buildWriterAlarms(p *xrPlan, o observedState, st failoverState, d *desiredState) {
 	m, w := p.Spec.Monitoring, st.Writer
 	id := p.Names.DBInstance(w)
-	dims := func() map[string]*string { return map[string]*string{dimensionInstance: ptr(id)} }
+	dims := func() map[string]*string { return map[string]*string{dimensionInstance: new(id)} }
 	rds := func(purpose, metric, statistic, comparison string, threshold float64, description string) metricAlarm {
 		return metricAlarm{
 			purpose: purpose, description: description, namespace: namespaceRDS, metric: metric,
@@ -253,7 +255,7 @@ func buildReplicationAlarms(p *xrPlan, o observedState, d *desiredState) {
 	m := p.Spec.Monitoring
 	replica := p.Names.DBInstance(RoleDR)
 	lagPeriod := 60 * m.LagCheckMinutes
-	pair := func() map[string]*string { return map[string]*string{contract.DimensionPair: ptr(p.Names.Base)} }
+	pair := func() map[string]*string { return map[string]*string{contract.DimensionPair: new(p.Names.Base)} }
 	lambda := func(purpose, metric, comparison string, threshold float64, missing, description string) metricAlarm {
 		return metricAlarm{
 			purpose: purpose, description: description, namespace: contract.DefaultMetricNamespace, metric: metric,
@@ -264,7 +266,7 @@ func buildReplicationAlarms(p *xrPlan, o observedState, d *desiredState) {
 	for _, a := range []metricAlarm{
 		{
 			purpose: alarmReplicaLag, namespace: namespaceRDS, metric: "ReplicaLag",
-			dimensions: map[string]*string{dimensionInstance: ptr(replica)}, statistic: "Maximum",
+			dimensions: map[string]*string{dimensionInstance: new(replica)}, statistic: "Maximum",
 			comparison: "GreaterThanThreshold", threshold: float64(m.ReplicationLagSeconds),
 			period: replicaLagPeriod, evaluations: lagAlarmEvaluations, missing: missingKeep,
 			description: fmt.Sprintf("%s: RDS ReplicaLag above %d s", replica, m.ReplicationLagSeconds),
@@ -314,11 +316,11 @@ func addCompositeAlarm(p *xrPlan, d *desiredState, topicARN, purpose, descriptio
 	d.Add(alarmName(RoleDR, purpose), named(&cloudwatchv1beta2.CompositeAlarm{
 		Spec: cloudwatchv1beta2.CompositeAlarmSpec{ForProvider: cloudwatchv1beta2.CompositeAlarmParameters{
 			Region:           &region,
-			AlarmDescription: ptr(p.Names.Base + ": " + description),
-			AlarmRule:        ptr(rule),
-			ActionsEnabled:   ptr(true),
-			AlarmActions:     []*string{ptr(topicARN)},
-			OkActions:        []*string{ptr(topicARN)},
+			AlarmDescription: new(p.Names.Base + ": " + description),
+			AlarmRule:        new(rule),
+			ActionsEnabled:   new(true),
+			AlarmActions:     []*string{new(topicARN)},
+			OkActions:        []*string{new(topicARN)},
 			Tags:             p.Tags(RoleDR, name),
 		}},
 	}, name))

@@ -3,6 +3,7 @@ package fn
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
 
@@ -124,9 +126,7 @@ func dataLayer(t *testing.T, p *xrPlan, promoted bool) observedState {
 func settle(t *testing.T, p *xrPlan, o observedState, build func(o observedState, d *desiredState)) (*desiredState, observedState) {
 	t.Helper()
 	cur := observedState{}
-	for k, v := range o {
-		cur[k] = v
-	}
+	maps.Copy(cur, o)
 	for range 20 {
 		d := newDesired(clusterFlavour{}, p.ProviderConfig)
 		build(cur, d)
@@ -366,8 +366,8 @@ func TestMonitoringTopics(t *testing.T) {
 				t.Fatalf("no subscription of %s to %s", email, topicName(role))
 			}
 			want := snsv1beta1.TopicSubscriptionParameters{
-				Region: ptr(p.Regions[role].Region), Protocol: ptr("email"), Endpoint: ptr(email),
-				TopicArnSelector: &xpv1.Selector{MatchControllerRef: ptr(true), MatchLabels: map[string]string{labelResource: string(topicName(role))}},
+				Region: new(p.Regions[role].Region), Protocol: new("email"), Endpoint: new(email),
+				TopicArnSelector: &xpv1.Selector{MatchControllerRef: new(true), MatchLabels: map[string]string{labelResource: string(topicName(role))}},
 			}
 			if diff := cmp.Diff(want, s.Spec.ForProvider); diff != "" {
 				t.Errorf("subscription of %s to %s: -want, +got:\n%s", email, topicName(role), diff)

@@ -72,9 +72,9 @@ func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 	d.Add(vpc, &ec2v1beta1.VPC{
 		Spec: ec2v1beta1.VPCSpec{ForProvider: ec2v1beta1.VPCParameters_2{
 			Region:             region,
-			CidrBlock:          ptr(rp.Net.VPC.String()),
-			EnableDNSSupport:   ptr(true),
-			EnableDNSHostnames: ptr(true),
+			CidrBlock:          new(rp.Net.VPC.String()),
+			EnableDNSSupport:   new(true),
+			EnableDNSHostnames: new(true),
 			Tags:               p.Tags(role, p.Names.Resource(role, "vpc")),
 		}},
 	})
@@ -85,9 +85,9 @@ func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 				Spec: ec2v1beta1.SubnetSpec{ForProvider: ec2v1beta1.SubnetParameters_2{
 					Region:              region,
 					VPCIDSelector:       d.Select(vpc),
-					AvailabilityZone:    ptr(az),
-					CidrBlock:           ptr(rp.Net.Subnets[tier][i].String()),
-					MapPublicIPOnLaunch: ptr(false),
+					AvailabilityZone:    new(az),
+					CidrBlock:           new(rp.Net.Subnets[tier][i].String()),
+					MapPublicIPOnLaunch: new(false),
 					Tags:                p.Tags(role, p.Names.Resource(role, fmt.Sprintf("%s-%s", tier, azLetter(az)))),
 				}},
 			}, tierLabels(role, tier))
@@ -109,7 +109,7 @@ func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 		Spec: ec2v1beta2.RouteSpec{ForProvider: ec2v1beta2.RouteParameters{
 			Region:               region,
 			RouteTableIDSelector: d.Select(publicRT),
-			DestinationCidrBlock: ptr(anyIPv4),
+			DestinationCidrBlock: new(anyIPv4),
 			GatewayIDSelector:    d.Select(igw),
 		}},
 	})
@@ -129,7 +129,7 @@ func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 		d.Add(eip, &ec2v1beta1.EIP{
 			Spec: ec2v1beta1.EIPSpec{ForProvider: ec2v1beta1.EIPParameters{
 				Region: region,
-				Domain: ptr("vpc"),
+				Domain: new("vpc"),
 				Tags:   p.Tags(role, p.Names.Resource(role, "nat-"+l)),
 			}},
 		})
@@ -138,7 +138,7 @@ func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 				Region:               region,
 				AllocationIDSelector: d.Select(eip),
 				SubnetIDSelector:     d.Select(subnetName(role, tierPublic, az)),
-				ConnectivityType:     ptr("public"),
+				ConnectivityType:     new("public"),
 				Tags:                 p.Tags(role, p.Names.Resource(role, "nat-"+l)),
 			}},
 		})
@@ -147,7 +147,7 @@ func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 			Spec: ec2v1beta2.RouteSpec{ForProvider: ec2v1beta2.RouteParameters{
 				Region:               region,
 				RouteTableIDSelector: d.Select(rt),
-				DestinationCidrBlock: ptr(anyIPv4),
+				DestinationCidrBlock: new(anyIPv4),
 				NATGatewayIDSelector: d.Select(nat),
 			}},
 		})
@@ -212,10 +212,10 @@ func buildSecurityGroups(p *xrPlan, rp regionPlan, d *desiredState) {
 		d.Add(securityGroupName(role, sg.purpose), &ec2v1beta1.SecurityGroup{
 			Spec: ec2v1beta1.SecurityGroupSpec{ForProvider: ec2v1beta1.SecurityGroupParameters_2{
 				Region:              &rp.Region,
-				Name:                ptr(p.Names.Resource(role, sg.purpose)),
-				Description:         ptr(sg.description),
+				Name:                new(p.Names.Resource(role, sg.purpose)),
+				Description:         new(sg.description),
 				VPCIDSelector:       d.Select(vpcName(role)),
-				RevokeRulesOnDelete: ptr(true),
+				RevokeRulesOnDelete: new(true),
 				Tags:                p.Tags(role, p.Names.Resource(role, sg.purpose)),
 			}},
 		})
@@ -225,11 +225,11 @@ func buildSecurityGroups(p *xrPlan, rp regionPlan, d *desiredState) {
 		params := ec2v1beta1.SecurityGroupIngressRuleParameters{
 			Region:                  &rp.Region,
 			SecurityGroupIDSelector: d.Select(securityGroupName(role, sg)),
-			CidrIPv4:                ptr(cidr),
-			IPProtocol:              ptr("tcp"),
-			FromPort:                ptr(float64(port)),
-			ToPort:                  ptr(float64(port)),
-			Description:             ptr(desc),
+			CidrIPv4:                new(cidr),
+			IPProtocol:              new("tcp"),
+			FromPort:                new(float64(port)),
+			ToPort:                  new(float64(port)),
+			Description:             new(desc),
 			Tags:                    p.Tags(role, p.Names.Resource(role, sg+"-"+name)),
 		}
 		n := resourceName(role, "sgr", sg, name)
@@ -258,9 +258,9 @@ func buildEndpoints(p *xrPlan, rp regionPlan, d *desiredState) {
 			Spec: ec2v1beta2.VPCEndpointSpec{ForProvider: ec2v1beta2.VPCEndpointParameters{
 				Region:            &rp.Region,
 				VPCIDSelector:     d.Select(vpcName(role)),
-				ServiceName:       ptr(fmt.Sprintf("com.amazonaws.%s.%s", rp.Region, svc)),
-				VPCEndpointType:   ptr("Interface"),
-				PrivateDNSEnabled: ptr(true),
+				ServiceName:       new(fmt.Sprintf("com.amazonaws.%s.%s", rp.Region, svc)),
+				VPCEndpointType:   new("Interface"),
+				PrivateDNSEnabled: new(true),
 				Tags:              p.Tags(role, p.Names.Resource(role, "vpce-"+svc)),
 			}},
 		})
@@ -269,7 +269,7 @@ func buildEndpoints(p *xrPlan, rp regionPlan, d *desiredState) {
 				Region:                    &rp.Region,
 				VPCEndpointIDSelector:     d.Select(ep),
 				SecurityGroupIDSelector:   d.Select(securityGroupName(role, sgEndpoints)),
-				ReplaceDefaultAssociation: ptr(true),
+				ReplaceDefaultAssociation: new(true),
 			}},
 		})
 		for _, az := range rp.AZs {
@@ -299,8 +299,8 @@ func buildPeering(p *xrPlan, o observedState, d *desiredState) {
 		Spec: ec2v1beta2.VPCPeeringConnectionSpec{ForProvider: ec2v1beta2.VPCPeeringConnectionParameters{
 			Region:        &pr.Region,
 			VPCIDSelector: d.Select(vpcName(RolePrimary)),
-			PeerVPCID:     ptr(drVPCID),
-			PeerRegion:    ptr(dr.Region),
+			PeerVPCID:     new(drVPCID),
+			PeerRegion:    new(dr.Region),
 			Tags:          p.Tags(RolePrimary, p.Names.Resource(RolePrimary, "peering")),
 		}},
 	})
@@ -309,7 +309,7 @@ func buildPeering(p *xrPlan, o observedState, d *desiredState) {
 			Spec: ec2v1beta2.RouteSpec{ForProvider: ec2v1beta2.RouteParameters{
 				Region:                         &pr.Region,
 				RouteTableIDSelector:           d.Select(rt),
-				DestinationCidrBlock:           ptr(pr.PeerCIDR),
+				DestinationCidrBlock:           new(pr.PeerCIDR),
 				VPCPeeringConnectionIDSelector: d.Select(peeringName()),
 			}},
 		})
@@ -323,8 +323,8 @@ func buildPeering(p *xrPlan, o observedState, d *desiredState) {
 	d.Add(peeringAccepterName(), &ec2v1beta2.VPCPeeringConnectionAccepter{
 		Spec: ec2v1beta2.VPCPeeringConnectionAccepterSpec{ForProvider: ec2v1beta2.VPCPeeringConnectionAccepterParameters{
 			Region:                 &dr.Region,
-			VPCPeeringConnectionID: ptr(pcxID),
-			AutoAccept:             ptr(true),
+			VPCPeeringConnectionID: new(pcxID),
+			AutoAccept:             new(true),
 			Tags:                   p.Tags(RoleDR, p.Names.Resource(RoleDR, "peering")),
 		}},
 	})
@@ -333,8 +333,8 @@ func buildPeering(p *xrPlan, o observedState, d *desiredState) {
 			Spec: ec2v1beta2.RouteSpec{ForProvider: ec2v1beta2.RouteParameters{
 				Region:                 &dr.Region,
 				RouteTableIDSelector:   d.Select(rt),
-				DestinationCidrBlock:   ptr(dr.PeerCIDR),
-				VPCPeeringConnectionID: ptr(pcxID),
+				DestinationCidrBlock:   new(dr.PeerCIDR),
+				VPCPeeringConnectionID: new(pcxID),
 			}},
 		})
 	}

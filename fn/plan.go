@@ -78,13 +78,13 @@ func (p *xrPlan) Tags(role Role, name string) map[string]*string {
 	t := map[string]*string{}
 	if p.Input != nil {
 		for k, v := range maps.All(p.Input.DefaultTags) {
-			t[k] = ptr(v)
+			t[k] = new(v)
 		}
 	}
-	t[tagName] = ptr(name)
-	t[tagXR] = ptr(p.XRName)
-	t[tagRole] = ptr(string(role))
-	t[tagManagedBy] = ptr(managedByThis)
+	t[tagName] = new(name)
+	t[tagXR] = new(p.XRName)
+	t[tagRole] = new(string(role))
+	t[tagManagedBy] = new(managedByThis)
 	return t
 }
 
@@ -120,5 +120,3 @@ func (p *xrPlan) ConnectionSecretRef(role Role) *xpv1.SecretReference {
 func azLetter(az string) string {
 	return az[len(az)-1:]
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -46,11 +46,11 @@ func buildSecret(p *xrPlan, o observedState, d *desiredState) {
 	d.Add(masterSecretName(), &secretsmanagerv1beta1.Secret{
 		Spec: secretsmanagerv1beta1.SecretSpec{ForProvider: secretsmanagerv1beta1.SecretParameters{
 			Region:               &pr.Region,
-			Name:                 ptr(name),
-			Description:          ptr("Master password of " + p.Names.DBInstance(RolePrimary) + " (user " + p.Spec.Postgres.Username + "), for the replication-lag and failover Lambdas"),
-			KMSKeyID:             ptr(pk),
-			RecoveryWindowInDays: ptr(float64(secretRecoveryDays)),
-			Replica:              []secretsmanagerv1beta1.ReplicaParameters{{Region: &dr.Region, KMSKeyID: ptr(dk)}},
+			Name:                 new(name),
+			Description:          new("Master password of " + p.Names.DBInstance(RolePrimary) + " (user " + p.Spec.Postgres.Username + "), for the replication-lag and failover Lambdas"),
+			KMSKeyID:             new(pk),
+			RecoveryWindowInDays: new(float64(secretRecoveryDays)),
+			Replica:              []secretsmanagerv1beta1.ReplicaParameters{{Region: &dr.Region, KMSKeyID: new(dk)}},
 			Tags:                 p.Tags(RolePrimary, name),
 		}},
 	})

@@ -56,8 +56,7 @@ func decode(obj map[string]any, root string, into any) error {
 		return fmt.Errorf("cannot encode %s: %w", root, err)
 	}
 	if err := json.Unmarshal(j, into); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 			return fmt.Errorf("%s.%s: Invalid value: a %s: must be of type %s", root, te.Field, te.Value, jsonType(te.Type.Kind().String()))
 		}
 		return fmt.Errorf("cannot decode %s: %w", root, err)
@@ -134,6 +133,7 @@ func validateSpec(s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) field.Err
 	return errs
 }
 
+//nolint:gocyclo // One check per field, in the order of the spec.
 func validatePostgres(pp *field.Path, p v1alpha1.Postgres, in *inputv1alpha1.Input) field.ErrorList {
 	var errs field.ErrorList
 	if p.MajorVersion < minMajorVersion || p.MajorVersion > maxMajorVersion {

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"encoding/json"
+	"maps"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -22,9 +23,7 @@ func TestConnectionDetails(t *testing.T) {
 			connUsername:       []byte("pgadmin"),
 			connDatabase:       []byte("app"),
 		}
-		for k, v := range extra {
-			d[k] = v
-		}
+		maps.Copy(d, extra)
 		return d
 	}
 	cases := map[string]struct {

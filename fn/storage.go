@@ -79,7 +79,7 @@ func buildBucket(p *xrPlan, o observedState, d *desiredState, role Role) {
 	d.Add(b, named(&s3v1beta2.Bucket{
 		Spec: s3v1beta2.BucketSpec{ForProvider: s3v1beta2.BucketParameters{
 			Region:       &region,
-			ForceDestroy: ptr(false),
+			ForceDestroy: new(false),
 			Tags:         p.Tags(role, name),
 		}},
 	}, name))
@@ -87,24 +87,24 @@ func buildBucket(p *xrPlan, o observedState, d *desiredState, role Role) {
 		Spec: s3v1beta2.BucketVersioningSpec{ForProvider: s3v1beta2.BucketVersioningParameters{
 			Region:                  &region,
 			BucketSelector:          d.Select(b),
-			VersioningConfiguration: &s3v1beta2.VersioningConfigurationParameters{Status: ptr("Enabled")},
+			VersioningConfiguration: &s3v1beta2.VersioningConfigurationParameters{Status: new("Enabled")},
 		}},
 	})
 	d.Add(bucketPart(role, "public-access-block"), &s3v1beta1.BucketPublicAccessBlock{
 		Spec: s3v1beta1.BucketPublicAccessBlockSpec{ForProvider: s3v1beta1.BucketPublicAccessBlockParameters{
 			Region:                &region,
 			BucketSelector:        d.Select(b),
-			BlockPublicAcls:       ptr(true),
-			BlockPublicPolicy:     ptr(true),
-			IgnorePublicAcls:      ptr(true),
-			RestrictPublicBuckets: ptr(true),
+			BlockPublicAcls:       new(true),
+			BlockPublicPolicy:     new(true),
+			IgnorePublicAcls:      new(true),
+			RestrictPublicBuckets: new(true),
 		}},
 	})
 	d.Add(bucketPart(role, "ownership"), &s3v1beta2.BucketOwnershipControls{
 		Spec: s3v1beta2.BucketOwnershipControlsSpec{ForProvider: s3v1beta2.BucketOwnershipControlsParameters{
 			Region:         &region,
 			BucketSelector: d.Select(b),
-			Rule:           &s3v1beta2.BucketOwnershipControlsRuleParameters{ObjectOwnership: ptr("BucketOwnerEnforced")},
+			Rule:           &s3v1beta2.BucketOwnershipControlsRuleParameters{ObjectOwnership: new("BucketOwnerEnforced")},
 		}},
 	})
 	d.Add(bucketPart(role, "policy"), &s3v1beta1.BucketPolicy{
@@ -119,21 +119,21 @@ func buildBucket(p *xrPlan, o observedState, d *desiredState, role Role) {
 			Region:         &region,
 			BucketSelector: d.Select(b),
 			Rule: []s3v1beta2.BucketLifecycleConfigurationRuleParameters{{
-				ID:     ptr("expire-old-versions"),
-				Status: ptr("Enabled"),
-				Filter: []s3v1beta2.RuleFilterParameters{{Prefix: ptr("")}},
+				ID:     new("expire-old-versions"),
+				Status: new("Enabled"),
+				Filter: []s3v1beta2.RuleFilterParameters{{Prefix: new("")}},
 				NoncurrentVersionExpiration: []s3v1beta2.RuleNoncurrentVersionExpirationParameters{{
-					NoncurrentDays: ptr(float64(p.Spec.Backups.NoncurrentVersionDays)),
+					NoncurrentDays: new(float64(p.Spec.Backups.NoncurrentVersionDays)),
 				}},
 				AbortIncompleteMultipartUpload: []s3v1beta2.AbortIncompleteMultipartUploadParameters{{
-					DaysAfterInitiation: ptr(float64(abortMultipartDays)),
+					DaysAfterInitiation: new(float64(abortMultipartDays)),
 				}},
 			}},
 		}},
 	})
 
 	// The DR key is a ReplicaKey, which the encryption's key selector (Keys only) cannot find.
-	sse := &s3v1beta2.RuleApplyServerSideEncryptionByDefaultParameters{SseAlgorithm: ptr("aws:kms")}
+	sse := &s3v1beta2.RuleApplyServerSideEncryptionByDefaultParameters{SseAlgorithm: new("aws:kms")}
 	if role == RolePrimary {
 		sse.KMSMasterKeyIDSelector = d.Select(keyName(role))
 	} else {
@@ -142,7 +142,7 @@ func buildBucket(p *xrPlan, o observedState, d *desiredState, role Role) {
 			d.Wait(fmt.Sprintf("the DR KMS key's ARN (%s), to encrypt the DR backup bucket", keyName(role)))
 			return
 		}
-		sse.KMSMasterKeyID = ptr(arn)
+		sse.KMSMasterKeyID = new(arn)
 	}
 	d.Add(bucketPart(role, "encryption"), &s3v1beta2.BucketServerSideEncryptionConfiguration{
 		Spec: s3v1beta2.BucketServerSideEncryptionConfigurationSpec{ForProvider: s3v1beta2.BucketServerSideEncryptionConfigurationParameters{
@@ -150,7 +150,7 @@ func buildBucket(p *xrPlan, o observedState, d *desiredState, role Role) {
 			BucketSelector: d.Select(b),
 			Rule: []s3v1beta2.BucketServerSideEncryptionConfigurationRuleParameters{{
 				ApplyServerSideEncryptionByDefault: sse,
-				BucketKeyEnabled:                   ptr(true),
+				BucketKeyEnabled:                   new(true),
 			}},
 		}},
 	})
@@ -185,7 +185,7 @@ func buildBucketReplication(p *xrPlan, o observedState, d *desiredState) {
 	role := resourceName(RolePrimary, "backup-replication-role")
 	d.Add(role, named(&iamv1beta1.Role{
 		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
-			Description:      ptr("S3 replication of " + p.Names.Bucket(pr.Region) + " to " + p.Names.Bucket(dr.Region)),
+			Description:      new("S3 replication of " + p.Names.Bucket(pr.Region) + " to " + p.Names.Bucket(dr.Region)),
 			AssumeRolePolicy: assumeRole("s3.amazonaws.com").JSON(),
 			Tags:             p.Tags(RolePrimary, p.Names.IAM(RolePrimary, "s3-replication")),
 		}},
@@ -202,18 +202,18 @@ func buildBucketReplication(p *xrPlan, o observedState, d *desiredState) {
 			BucketSelector: d.Select(bucketName(RolePrimary)),
 			RoleSelector:   d.Select(role),
 			Rule: []s3v1beta2.BucketReplicationConfigurationRuleParameters{{
-				ID:                      ptr("backups-to-dr"),
-				Status:                  ptr("Enabled"),
-				Priority:                ptr(float64(1)),
-				Filter:                  &s3v1beta2.BucketReplicationConfigurationRuleFilterParameters{Prefix: ptr("")},
-				DeleteMarkerReplication: &s3v1beta2.DeleteMarkerReplicationParameters{Status: ptr("Enabled")},
+				ID:                      new("backups-to-dr"),
+				Status:                  new("Enabled"),
+				Priority:                new(float64(1)),
+				Filter:                  &s3v1beta2.BucketReplicationConfigurationRuleFilterParameters{Prefix: new("")},
+				DeleteMarkerReplication: &s3v1beta2.DeleteMarkerReplicationParameters{Status: new("Enabled")},
 				SourceSelectionCriteria: &s3v1beta2.RuleSourceSelectionCriteriaParameters{
-					SseKMSEncryptedObjects: &s3v1beta2.SourceSelectionCriteriaSseKMSEncryptedObjectsParameters{Status: ptr("Enabled")},
+					SseKMSEncryptedObjects: &s3v1beta2.SourceSelectionCriteriaSseKMSEncryptedObjectsParameters{Status: new("Enabled")},
 				},
 				Destination: &s3v1beta2.RuleDestinationParameters{
-					Bucket:                  ptr(bucketARN(p, RoleDR)),
-					StorageClass:            ptr("STANDARD"),
-					EncryptionConfiguration: &s3v1beta2.EncryptionConfigurationParameters{ReplicaKMSKeyID: ptr(dstKey)},
+					Bucket:                  new(bucketARN(p, RoleDR)),
+					StorageClass:            new("STANDARD"),
+					EncryptionConfiguration: &s3v1beta2.EncryptionConfigurationParameters{ReplicaKMSKeyID: new(dstKey)},
 				},
 			}},
 		}},

@@ -75,7 +75,7 @@ func TestRunLoad(t *testing.T) {
 	srv := grpc.NewServer()
 	rec := &recorder{wrapped: f, want: req}
 	fnv1.RegisterFunctionRunnerServiceServer(srv, rec)
-	go srv.Serve(lis) //nolint:errcheck // Stopped below.
+	go srv.Serve(lis)
 	t.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

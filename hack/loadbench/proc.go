@@ -34,7 +34,7 @@ func cpuTime(pid int, ticks int64) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	return time.Duration(t) * time.Second / time.Duration(ticks), nil
+	return time.Duration(t) * time.Second / time.Duration(ticks), nil //nolint:gosec // Clock ticks of one process fit an int64 for 2^63/100 seconds.
 }
 
 // parseStatCPU returns utime+stime, in clock ticks, from the text of /proc/<pid>/stat. The

@@ -85,15 +85,6 @@ func summarize(rs []result, c int) summary {
 	return s
 }
 
-// ratio is how many times more CPU per desired resource function-go-templating's first pass
-// took than ours; NaN when either was not measured, so that it never passes.
-func (s summary) ratio() float64 {
-	if s.first == nil || s.goTemplating == nil {
-		return math.NaN()
-	}
-	return ratio(float64(s.goTemplating.cpuPerResource()), float64(s.first.cpuPerResource()))
-}
-
 // String is the summary line.
 func (s summary) String() string {
 	verdict := "MISS"
@@ -106,6 +97,15 @@ func (s summary) String() string {
 	}
 	return fmt.Sprintf("loadbench: first-pass cpu=%s converged cpu=%s go-templating first-pass cpu=%s ratio=%s goal(>=%gx)=%s",
 		cpuString(s.first), cpuString(s.converged), cpuString(s.goTemplating), x, goalVsGoTemplating, verdict)
+}
+
+// ratio is how many times more CPU per desired resource function-go-templating's first pass
+// took than ours; NaN when either was not measured, so that it never passes.
+func (s summary) ratio() float64 {
+	if s.first == nil || s.goTemplating == nil {
+		return math.NaN()
+	}
+	return ratio(float64(s.goTemplating.cpuPerResource()), float64(s.first.cpuPerResource()))
 }
 
 // cpuString is a run's CPU per call and per desired resource; n/a when it did not run.

@@ -68,7 +68,7 @@ func stepInput(compositionYAML []byte, function string) (*structpb.Struct, error
 			continue
 		}
 		if s.Input == nil {
-			return nil, nil
+			return nil, errors.Errorf("step %q calls %s without input", s.Step, function)
 		}
 		in, err := structpb.NewStruct(s.Input)
 		if err != nil {
@@ -122,7 +122,7 @@ func yamlStruct(doc []byte) (*structpb.Struct, error) {
 		return nil, errors.Wrap(err, "cannot decode the document as an object")
 	}
 	if m == nil {
-		return nil, nil
+		return nil, nil //nolint:nilnil // A comment-only document has no object: callers skip it.
 	}
 	return structpb.NewStruct(m)
 }

@@ -25,5 +25,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	os.Stdout.Write(xrd) //nolint:errcheck // Nothing to do if stdout fails.
+	if _, err := os.Stdout.Write(xrd); err != nil {
+		fmt.Fprintln(os.Stderr, "cannot write the XRD:", err)
+		os.Exit(1)
+	}
 }

@@ -22,8 +22,8 @@ const AnnotationCompositionResourceName = "crossplane.io/composition-resource-na
 func Observe(obj map[string]any) {
 	kind, _ := obj["kind"].(string)
 	apiVersion, _ := obj["apiVersion"].(string)
-	group := strings.SplitN(apiVersion, "/", 2)[0]
-	service := strings.SplitN(group, ".", 2)[0]
+	group, _, _ := strings.Cut(apiVersion, "/")
+	service, _, _ := strings.Cut(group, ".")
 	fp := getMap(obj, "spec", "forProvider")
 	region, _ := fp["region"].(string)
 	key := identity(obj)
