@@ -18,7 +18,7 @@ FUNCTION        := $(BIN)/function
 
 export PATH := $(ROOT)/$(BIN):$(PATH)
 
-.PHONY: all tools function render test test-update generate e2e bench xpkg lambda fuzz clean
+.PHONY: all tools function render test test-update generate e2e bench xpkg lambda fuzz lint clean
 
 all: test
 
@@ -90,6 +90,17 @@ fuzz:
 	  echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
 	  $(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -parallel 2; \
 	done
+
+## ---- lint ----------------------------------------------------------------------------------------
+
+# lint: golangci-lint (pinned in tools/lint) over each module with the one config, .golangci.yml.
+GOLANGCI_LINT := $(BIN)/golangci-lint
+$(GOLANGCI_LINT): tools/lint/go.mod tools/lint/go.sum
+	cd tools/lint && $(GOBUILD) -o $(ROOT)/$@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+lint: $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) run ./...
+	cd lambda && $(ROOT)/$(GOLANGCI_LINT) run --config $(ROOT)/.golangci.yml ./...
 
 ## ---- benchmarks --------------------------------------------------------------------------------
 
