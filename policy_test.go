@@ -310,6 +310,14 @@ func TestSecurityPolicyCatches(t *testing.T) {
 				return r
 			},
 		},
+		"ReplicaFinalSnapshot": {
+			reason: "A read replica that names a final snapshot cannot be deleted.",
+			mutate: func(t *testing.T, r render) render {
+				forProvider(t, r, "dr-db-instance")["finalSnapshotIdentifier"] = "dr-final"
+				return r
+			},
+			want: []string{"dr-db-instance (rds.aws.upbound.io/Instance) rds-replica-final-snapshot: a read replica must skip the final snapshot and name none: RDS refuses to delete it otherwise"},
+		},
 		"SkipFinalSnapshot": {
 			reason: "Deleting without a final snapshot is denied.",
 			mutate: func(t *testing.T, r render) render {
@@ -498,6 +506,16 @@ func TestSecurityPolicyCatches(t *testing.T) {
 			},
 			want: []string{"primary-backup-bucket (s3.aws.upbound.io/Bucket) s3-tls-only: no BucketPolicy selects it that denies object access to any principal on the bucket and its objects when aws:SecureTransport is false"},
 		},
+		"TLSPolicyListsActions": {
+			reason: "A TLS-only statement that lists actions leaves the others (GetObjectVersion, ListBucketVersions...) open over plain HTTP: it must deny s3:*.",
+			mutate: func(t *testing.T, r render) render {
+				editStatements(t, r, "primary-backup-bucket-policy", "policy", func(sts []map[string]any) {
+					sts[0]["Action"] = []any{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"}
+				})
+				return r
+			},
+			want: []string{"primary-backup-bucket (s3.aws.upbound.io/Bucket) s3-tls-only: no BucketPolicy selects it that denies object access to any principal on the bucket and its objects when aws:SecureTransport is false"},
+		},
 		"TLSPolicyOnBucketOnly": {
 			reason: "A TLS-only statement that leaves the objects out is not enough.",
 			mutate: func(t *testing.T, r render) render {
@@ -519,6 +537,7 @@ func TestSecurityPolicyCatches(t *testing.T) {
 			want: []string{
 				"primary-backup-bucket (s3.aws.upbound.io/Bucket) s3-tls-only: no BucketPolicy selects it that denies object access to any principal on the bucket and its objects when aws:SecureTransport is false",
 				"primary-backup-bucket-policy (s3.aws.upbound.io/BucketPolicy) iam-any-principal: spec.forProvider.policy statement 0: allows any principal",
+				`primary-backup-bucket-policy (s3.aws.upbound.io/BucketPolicy) iam-wildcard-action: spec.forProvider.policy statement 0: wildcard action "s3:*"`,
 			},
 		},
 		"ForceDestroy": {

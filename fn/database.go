@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 
@@ -209,11 +211,17 @@ func buildReplica(p *xrPlan, o observedState, st failoverState, d *desiredState)
 	}
 	fp := instanceCommon(p, d, RoleDR, keyARN)
 	fp.InstanceClass = new(p.Spec.Postgres.DRInstanceClass)
+	// Its own backup window: PromoteReadReplica refuses an instance that is backing up, so a
+	// failover must not meet the replica in the primary's window.
+	fp.BackupWindow = new(replicaBackupWindow(p.Spec.Postgres.BackupWindow, p.Spec.Postgres.MaintenanceWindow))
 	if st.Writer == RolePrimary {
 		if srcARN == "" {
 			srcARN = deref(observedInstance(o, RoleDR).Status.AtProvider.ReplicateSourceDB)
 		}
 		fp.ReplicateSourceDB = new(srcARN)
+		// RDS refuses DeleteDBInstance of a read replica that names a final snapshot; once
+		// promoted it is a database of its own and gets one like the primary's.
+		fp.SkipFinalSnapshot, fp.FinalSnapshotIdentifier = new(true), nil
 	}
 	r := &rdsv1beta3.Instance{Spec: rdsv1beta3.InstanceSpec{ForProvider: fp}}
 	r.SetManagementPolicies(replicaManagementPolicies)
@@ -235,4 +243,58 @@ func buildBackupReplication(p *xrPlan, o observedState, d *desiredState) {
 			RetentionPeriod:     new(float64(p.Spec.Postgres.BackupRetentionDays)),
 		}},
 	})
+}
+
+// replicaBackupWindow is the replica's daily backup window: the primary's, of the same length,
+// moved by half a day, or by a third either way when that would meet the weekly maintenance
+// window's time of day (RDS refuses a backup window that overlaps the maintenance window).
+// Both windows are validated hh24:mi-hh24:mi and ddd:hh24:mi-ddd:hh24:mi.
+func replicaBackupWindow(backup, maintenance string) string {
+	start, end := windowMinutes(backup)
+	mStart, mEnd := windowMinutes(dropDays(maintenance))
+	for _, shift := range []int{12 * 60, 8 * 60, 16 * 60} {
+		s, e := (start+shift)%day, (end+shift)%day
+		if !overlaps(s, e, start, end) && !overlaps(s, e, mStart, mEnd) {
+			return formatWindow(s, e)
+		}
+	}
+	return formatWindow((start+12*60)%day, (end+12*60)%day)
+}
+
+const day = 24 * 60
+
+// windowMinutes returns the start and end of an hh24:mi-hh24:mi window in minutes of the day.
+func windowMinutes(w string) (int, int) {
+	from, to, _ := strings.Cut(w, "-")
+	return clockMinutes(from), clockMinutes(to)
+}
+
+func clockMinutes(hhmm string) int {
+	h, m, _ := strings.Cut(hhmm, ":")
+	hh, _ := strconv.Atoi(h)
+	mm, _ := strconv.Atoi(m)
+	return hh*60 + mm
+}
+
+// dropDays turns ddd:hh24:mi-ddd:hh24:mi into hh24:mi-hh24:mi.
+func dropDays(w string) string {
+	from, to, _ := strings.Cut(w, "-")
+	_, f, _ := strings.Cut(from, ":")
+	_, t, _ := strings.Cut(to, ":")
+	return f + "-" + t
+}
+
+// overlaps reports whether two windows of the day (each possibly across midnight) share a minute.
+func overlaps(aStart, aEnd, bStart, bEnd int) bool {
+	in := func(m, s, e int) bool {
+		if s <= e {
+			return m >= s && m < e
+		}
+		return m >= s || m < e
+	}
+	return in(aStart, bStart, bEnd) || in(bStart, aStart, aEnd)
+}
+
+func formatWindow(s, e int) string {
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", s/60, s%60, e/60, e%60)
 }

@@ -85,6 +85,10 @@ func refuseReplacement(p *xrPlan, o observedState) field.ErrorList {
 					fmt.Sprintf("the primary runs PostgreSQL %s: RDS cannot downgrade a major version in place; set %d or higher, or restore a snapshot into a new claim", v, major)))
 			}
 		}
+		if gb := deref(db.Spec.ForProvider.AllocatedStorage); role == RolePrimary && gb > float64(p.Spec.Postgres.StorageGB) {
+			errs = append(errs, field.Invalid(sp.Child("postgres", "storageGB"), p.Spec.Postgres.StorageGB,
+				fmt.Sprintf("the primary was given %.0f GiB: RDS cannot shrink allocated storage; set %.0f or more (storage autoscaling up to maxStorageGB may have grown it further)", gb, gb)))
+		}
 		if role == RolePrimary {
 			pg := sp.Child("postgres")
 			for _, f := range []struct {

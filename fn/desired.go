@@ -27,6 +27,7 @@ type desiredState struct {
 	Resources      map[resource.Name]managed
 	Order          []resource.Name
 	Waiting        []string
+	empty          map[resource.Name][]string
 	err            error
 }
 
@@ -56,6 +57,16 @@ func (d *desiredState) Add(name resource.Name, mr managed) {
 	mr.SetProviderConfigReference(d.flavour.ProviderConfigRef(d.providerConfig))
 	d.Order = append(d.Order, name)
 	d.Resources[name] = mr
+}
+
+// SetEmpty records a field of the named resource that must reach the provider as an empty
+// object, which a typed struct cannot carry: composed.From omits a field that would encode as {}
+// (go-json-experiment's omitempty). The path is a fieldpath, e.g. spec.forProvider.rule[0].filter.
+func (d *desiredState) SetEmpty(name resource.Name, path string) {
+	if d.empty == nil {
+		d.empty = map[resource.Name][]string{}
+	}
+	d.empty[name] = append(d.empty[name], path)
 }
 
 // Err returns the first name Add refused, as an error.

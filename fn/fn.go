@@ -139,6 +139,12 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		// Nothing of a status is desired; composed.From gives status.observedGeneration: 0 (an
 		// int the JSON encoder does not omit).
 		delete(cd.Object, "status")
+		for _, path := range d.empty[name] {
+			if err := cd.SetValue(path, map[string]any{}); err != nil {
+				response.Fatal(rsp, errors.Wrapf(err, "cannot set %s of composed resource %q", path, name))
+				return rsp, nil
+			}
+		}
 		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: readiness(o, name)}
 	}
 	if st.PromotedOutOfBand {

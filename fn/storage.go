@@ -30,7 +30,7 @@ func bucketPolicy(bucketARN string) policyDocument {
 		Sid:       "DenyInsecureTransport",
 		Effect:    deny,
 		Principal: map[string]any{"AWS": "*"},
-		Action:    []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutBucketPolicy"},
+		Action:    []string{"s3:*"},
 		Resource:  []string{bucketARN, bucketARN + "/*"},
 		Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
 	})
@@ -205,7 +205,6 @@ func buildBucketReplication(p *xrPlan, o observedState, d *desiredState) {
 				ID:                      new("backups-to-dr"),
 				Status:                  new("Enabled"),
 				Priority:                new(float64(1)),
-				Filter:                  &s3v1beta2.BucketReplicationConfigurationRuleFilterParameters{Prefix: new("")},
 				DeleteMarkerReplication: &s3v1beta2.DeleteMarkerReplicationParameters{Status: new("Enabled")},
 				SourceSelectionCriteria: &s3v1beta2.RuleSourceSelectionCriteriaParameters{
 					SseKMSEncryptedObjects: &s3v1beta2.SourceSelectionCriteriaSseKMSEncryptedObjectsParameters{Status: new("Enabled")},
@@ -218,4 +217,7 @@ func buildBucketReplication(p *xrPlan, o observedState, d *desiredState) {
 			}},
 		}},
 	})
+	// An empty filter, the rule for every object in the V2 schema: without a filter Terraform
+	// sends a V1 rule, and S3 refuses DeleteMarkerReplication in it.
+	d.SetEmpty(bucketPart(RolePrimary, "replication"), "spec.forProvider.rule[0].filter")
 }

@@ -24,8 +24,26 @@ deny contains msg(i, "rds-deletion-protection", sprintf("spec.forProvider.deleti
 	v != true
 }
 
+# A read replica is the exception: RDS refuses DeleteDBInstance of a read replica that names a
+# final snapshot ("Can't be specified when deleting a read replica",
+# https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html).
+replica(i) if object.get(fp(i), "replicateSourceDb", "") != ""
+
+deny contains msg(i, "rds-replica-final-snapshot", "a read replica must skip the final snapshot and name none: RDS refuses to delete it otherwise") if {
+	some i in instances
+	replica(i)
+	object.get(fp(i), "skipFinalSnapshot", null) != true
+}
+
+deny contains msg(i, "rds-replica-final-snapshot", "a read replica must skip the final snapshot and name none: RDS refuses to delete it otherwise") if {
+	some i in instances
+	replica(i)
+	object.get(fp(i), "finalSnapshotIdentifier", "") != ""
+}
+
 deny contains msg(i, "rds-skip-final-snapshot", sprintf("spec.forProvider.skipFinalSnapshot is %v, want false", [v])) if {
 	some i in instances
+	not replica(i)
 	v := object.get(fp(i), "skipFinalSnapshot", null)
 	v != false
 }

@@ -100,16 +100,12 @@ deny contains msg(p, "s3-encryption", "every rule must apply sseAlgorithm aws:km
 # insecure_transport holds for a statement conditioned on aws:SecureTransport being false.
 insecure_transport(st) if st.Condition.Bool["aws:SecureTransport"] in {"false", false, ["false"], [false]}
 
-# denies_object_access holds for a statement that denies at least reading and writing objects.
+# denies_object_access holds for a statement that denies every S3 action: a list of actions
+# leaves the others (GetObjectVersion, ListBucketVersions...) open over plain HTTP. AWS's
+# recommendation: https://repost.aws/knowledge-center/s3-bucket-policy-for-config-rule
 denies_object_access(st) if {
 	some a in as_list(object.get(st, "Action", null))
 	a in {"*", "s3:*"}
-}
-
-denies_object_access(st) if {
-	every a in ["s3:GetObject", "s3:PutObject"] {
-		a in as_list(object.get(st, "Action", null))
-	}
 }
 
 # covers_bucket holds for a statement on the bucket and its objects (when the bucket's name, its
