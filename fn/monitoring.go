@@ -117,8 +117,14 @@ func buildMonitoring(p *xrPlan, o observedState, st failoverState, d *desiredSta
 		buildTopic(p, o, d, role)
 	}
 	buildWriterAlarms(p, o, st, d)
-	if isReplicating(st) {
-		buildReplicationAlarms(p, o, d)
+	switch {
+	case isReplicating(st):
+		buildReplicationAlarms(p, o, d, true)
+	case st.PromotedOutOfBand:
+		// Kept until spec.activeRegion says what is permanent, but silent: with no replica and
+		// no lag monitor they would go to ALARM (missing data breaches replica-unreachable) and
+		// notify for as long as the pair stays failed over.
+		buildReplicationAlarms(p, o, d, false)
 	}
 }
 
@@ -172,6 +178,7 @@ type metricAlarm struct {
 	period      int
 	evaluations int
 	missing     string
+	silenced    bool
 }
 
 func addMetricAlarm(p *xrPlan, d *desiredState, role Role, topicARN string, a metricAlarm) {
@@ -191,7 +198,7 @@ func addMetricAlarm(p *xrPlan, d *desiredState, role Role, topicARN string, a me
 			EvaluationPeriods:  new(float64(a.evaluations)),
 			DatapointsToAlarm:  new(float64(a.evaluations)),
 			TreatMissingData:   new(a.missing),
-			ActionsEnabled:     new(true),
+			ActionsEnabled:     new(!a.silenced),
 			AlarmActions:       []*string{new(topicARN)},
 			OkActions:          []*string{new(topicARN)},
 			Tags:               p.Tags(role, name),
@@ -247,7 +254,8 @@ func buildWriterAlarms(p *xrPlan, o observedState, st failoverState, d *desiredS
 // buildReplicationAlarms alarms, in the DR region, on the replica's ReplicaLag and on the
 // metrics the replication-lag Lambda publishes there, and combines them into the composite
 // alarms whose rules the README's "Alarms" section gives.
-func buildReplicationAlarms(p *xrPlan, o observedState, d *desiredState) {
+// Unless armed their actions are disabled.
+func buildReplicationAlarms(p *xrPlan, o observedState, d *desiredState, armed bool) {
 	topicARN := alarmTopic(o, d, RoleDR, "the replication alarms")
 	if topicARN == "" {
 		return
@@ -283,6 +291,7 @@ func buildReplicationAlarms(p *xrPlan, o observedState, d *desiredState) {
 		lambda(alarmReplicaUnreachable, contract.MetricReplicaReachable, "LessThanThreshold", 1, missingBreaching,
 			fmt.Sprintf("%s: the replica %s did not answer the replication-lag monitor, or the monitor did not report", p.Names.Base, replica)),
 	} {
+		a.silenced = !armed
 		addMetricAlarm(p, d, RoleDR, topicARN, a)
 	}
 
@@ -300,17 +309,17 @@ func buildReplicationAlarms(p *xrPlan, o observedState, d *desiredState) {
 			alarmName(RoleDR, alarmPrimaryUnhealthy), alarmName(RoleDR, alarmReplicationUnhealthy)))
 		return
 	}
-	addCompositeAlarm(p, d, topicARN, alarmPrimaryUnhealthy,
+	addCompositeAlarm(p, d, topicARN, armed, alarmPrimaryUnhealthy,
 		"the primary does not answer from the DR region while the replica does: the failover signal",
 		fmt.Sprintf("ALARM(%q) AND NOT ALARM(%q)", arn[alarmPrimaryUnreachable], arn[alarmReplicaUnreachable]))
-	addCompositeAlarm(p, d, topicARN, alarmReplicationUnhealthy,
+	addCompositeAlarm(p, d, topicARN, armed, alarmReplicationUnhealthy,
 		"the replica lags or cannot be reached: a failover now would lose data or find no replica",
 		fmt.Sprintf("ALARM(%q) OR ALARM(%q) OR ALARM(%q) OR ALARM(%q)",
 			arn[alarmReplicaLag], arn[alarmLagSeconds], arn[alarmLagBytes], arn[alarmReplicaUnreachable]))
 }
 
-// addCompositeAlarm adds a composite alarm in the DR region that notifies the DR topic.
-func addCompositeAlarm(p *xrPlan, d *desiredState, topicARN, purpose, description, rule string) {
+// addCompositeAlarm adds a composite alarm in the DR region that notifies the DR topic, if armed.
+func addCompositeAlarm(p *xrPlan, d *desiredState, topicARN string, armed bool, purpose, description, rule string) {
 	region := p.Regions[RoleDR].Region
 	name := alarmAWSName(p, RoleDR, purpose)
 	d.Add(alarmName(RoleDR, purpose), named(&cloudwatchv1beta2.CompositeAlarm{
@@ -318,7 +327,7 @@ func addCompositeAlarm(p *xrPlan, d *desiredState, topicARN, purpose, descriptio
 			Region:           &region,
 			AlarmDescription: new(p.Names.Base + ": " + description),
 			AlarmRule:        new(rule),
-			ActionsEnabled:   new(true),
+			ActionsEnabled:   new(armed),
 			AlarmActions:     []*string{new(topicARN)},
 			OkActions:        []*string{new(topicARN)},
 			Tags:             p.Tags(RoleDR, name),

@@ -74,11 +74,12 @@ func TestBuildMonitoring(t *testing.T) {
 				alarms(RolePrimary, writer...), alarms(RoleDR, replication...)),
 		},
 		"PromotedOutOfBand": {
-			reason:   "The replica was promoted: the DR instance's alarms in the DR region, no replication to watch, no composites.",
+			reason:   "The replica was promoted: the DR instance's alarms in the DR region; the replication alarms and composites kept until the spec says what is permanent, silenced (checked in TestSilencedAfterPromotion).",
 			observed: promoted,
 			st:       detectFailover(p, promoted),
 			settle:   true,
-			want:     sorted([]string{string(topicName(RolePrimary)), string(topicName(RoleDR))}, subs(RolePrimary), subs(RoleDR), alarms(RoleDR, writer...)),
+			want: sorted([]string{string(topicName(RolePrimary)), string(topicName(RoleDR))}, subs(RolePrimary), subs(RoleDR),
+				alarms(RoleDR, writer...), alarms(RoleDR, replication...)),
 		},
 		"Switchover": {
 			reason:   "A planned switchover turns the alarms around like a failover.",
@@ -250,6 +251,40 @@ func TestSubscriptionName(t *testing.T) {
 			}
 			if n := subscriptionName(RoleDR, tc.a); strings.Contains(string(n), "@") {
 				t.Errorf("\n%s\n%s carries the address itself", tc.reason, n)
+			}
+		})
+	}
+}
+
+// TestSilencedAfterPromotion checks that once the replica is promoted out of band the replication
+// alarms and composites have their actions off, the writer's alarms on: with no replica and no
+// lag monitor, replica-unreachable (missing data breaching) and the composites would go to ALARM
+// and notify for as long as the pair stays failed over. ActionsEnabled, AWS: "Indicates whether
+// actions should be executed during any changes to the alarm state"
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+func TestSilencedAfterPromotion(t *testing.T) {
+	p := testPlan(t, builderSpec)
+	for state, promoted := range map[string]bool{"Replicating": false, "PromotedOutOfBand": true} {
+		t.Run(state, func(t *testing.T) {
+			observed := dataLayer(t, p, promoted)
+			d, _ := settle(t, p, observed, monitoringBuild(p, detectFailover(p, observed)))
+			for _, purpose := range []string{alarmReplicaLag, alarmLagSeconds, alarmLagBytes, alarmPrimaryUnreachable, alarmReplicaUnreachable, alarmPrimaryUnhealthy, alarmReplicationUnhealthy, alarmCPU} {
+				var enabled *bool
+				switch a := d.Resources[alarmName(RoleDR, purpose)].(type) {
+				case *cloudwatchv1beta2.MetricAlarm:
+					enabled = a.Spec.ForProvider.ActionsEnabled
+				case *cloudwatchv1beta2.CompositeAlarm:
+					enabled = a.Spec.ForProvider.ActionsEnabled
+				default:
+					if purpose == alarmCPU && !promoted {
+						continue // The writer's alarms are in the primary region while replicating.
+					}
+					t.Fatalf("%s is not desired", alarmName(RoleDR, purpose))
+				}
+				want := !promoted || purpose == alarmCPU
+				if enabled == nil || *enabled != want {
+					t.Errorf("%s: actionsEnabled %v, want %v", alarmName(RoleDR, purpose), enabled, want)
+				}
 			}
 		})
 	}

@@ -34,7 +34,7 @@ func (h *Handler) record(ctx context.Context, c config.Failover) (*types.Resourc
 			return &r, nil
 		}
 	}
-	return nil, nil
+	return nil, nil //nolint:nilnil // No record is not an error: pointRecord then creates it.
 }
 
 // recordPointsAt reports whether the PRIMARY failover record is a CNAME of endpoint with the

@@ -128,7 +128,7 @@ func startLoad(t testing.TB, f *fixture, writers int) *load {
 			t.Fatalf("writer %d: %v", w, err)
 		}
 		l.wg.Go(func() {
-			defer c.Close(context.Background()) //nolint:errcheck // the server may be gone
+			defer c.Close(context.Background())
 			for {
 				id := l.next.Add(1)
 				if _, err := c.Exec(ctx, "INSERT INTO rpo (id, writer) VALUES ($1, $2)", id, w); err != nil {
@@ -159,7 +159,7 @@ func (l *load) rpo(t testing.TB, f *fixture) (lost, acked int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close(context.Background()) //nolint:errcheck // test connection
+	defer c.Close(context.Background())
 	rows, err := c.Query(context.Background(), "SELECT id FROM rpo")
 	if err != nil {
 		t.Fatal(err)

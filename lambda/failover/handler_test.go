@@ -194,7 +194,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close(context.Background()) //nolint:errcheck // test connection
+	defer c.Close(context.Background())
 	if _, err := c.Exec(ctx, "INSERT INTO rpo (id, writer) VALUES (-1, -1)"); err != nil {
 		t.Errorf("write on the promoted standby: %v", err)
 	}

@@ -55,8 +55,12 @@ func message(s Summary) string {
 	t := s.Timings
 	fmt.Fprintf(&b, "Timings: alarm to writable %s; received to writable %s; promote to available %s; available to writable %s\n",
 		dur(t.AlarmToWritableMs), dur(t.ReceivedToWritableMs), dur(t.PromoteToAvailableMs), dur(t.AvailableToWritableMs))
-	j, _ := json.MarshalIndent(s, "", "  ")
 	b.WriteString("\n")
+	j, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		fmt.Fprintf(&b, "(cannot encode the summary as JSON: %v)\n", err)
+		return b.String()
+	}
 	b.Write(j)
 	return b.String()
 }

@@ -118,22 +118,29 @@ func measure(ctx context.Context, c config.Lag, creds secrets.Credentials) measu
 	m.ReplicationLagBytes = nonNegative(lagBytes)
 	m.ReceiveLagBytes = nonNegative(receiveBytes)
 
-	// 4. Seconds: how long the heartbeat took to arrive. When it did not arrive within the
-	// wait, the replica is at least that far behind, and the age of the newest commit it has
-	// replayed (its last replayed transaction, or the last heartbeat it has, whichever is
-	// newer; the heartbeats keep this fresh on an idle primary) says how far.
-	secs := waited.Seconds()
-	if !m.HeartbeatSeen {
-		last := hb.WrittenAt
-		if rs.lastReplay != nil && rs.lastReplay.After(last) {
-			last = *rs.lastReplay
-		}
-		if !last.IsZero() {
-			secs = max(secs, primaryNow.Sub(last).Seconds())
-		}
-	}
+	// 4. Seconds: how long the heartbeat took to arrive, or how old the replica's newest commit is.
+	secs := lagSeconds(waited, m.HeartbeatSeen, hb.WrittenAt, rs.lastReplay, primaryNow)
 	m.ReplicationLagSeconds = &secs
 	return m
+}
+
+// lagSeconds is how long the heartbeat took to arrive. When it did not arrive within the
+// wait, the replica is at least that far behind, and the age of the newest commit it has
+// replayed (its last replayed transaction, or the last heartbeat it has, whichever is
+// newer; the heartbeats keep this fresh on an idle primary) says how far.
+func lagSeconds(waited time.Duration, seen bool, lastHeartbeat time.Time, lastReplay *time.Time, primaryNow time.Time) float64 {
+	secs := waited.Seconds()
+	if seen {
+		return secs
+	}
+	last := lastHeartbeat
+	if lastReplay != nil && lastReplay.After(last) {
+		last = *lastReplay
+	}
+	if last.IsZero() {
+		return secs
+	}
+	return max(secs, primaryNow.Sub(last).Seconds())
 }
 
 func nonNegative(v *float64) *float64 {

@@ -156,7 +156,7 @@ func Build(ctx context.Context, o Options) ([]Artifact, error) {
 	if goCmd == "" {
 		goCmd = "go"
 	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil { //nolint:gosec // G301: build output, readable by all as the zips (0644) in it are.
 		return nil, fmt.Errorf("cannot make %s: %w", o.OutDir, err)
 	}
 	tmp, err := os.MkdirTemp("", "pgdr-lambda-build-")
@@ -216,7 +216,7 @@ func Unzip(zipPath, dir string) error {
 		if err != nil {
 			return fmt.Errorf("cannot read %s in %s: %w", f.Name, zipPath, err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, f.Name), b, f.Mode().Perm()); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, f.Name), b, f.Mode().Perm()); err != nil { //nolint:gosec // G305: entries with .. or a leading / are refused above.
 			return fmt.Errorf("cannot write %s: %w", f.Name, err)
 		}
 	}

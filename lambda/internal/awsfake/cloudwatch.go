@@ -83,7 +83,7 @@ func (s *Server) serveCloudWatch(w http.ResponseWriter, r *http.Request, body []
 	s.record(r, "monitoring", op, "")
 	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
 	w.Header().Set("Content-Type", "application/cbor")
-	w.Header().Set("X-Amzn-RequestId", requestID())
+	w.Header().Set(headerRequestID, requestID())
 	w.WriteHeader(http.StatusOK)
 }
 

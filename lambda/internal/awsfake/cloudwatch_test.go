@@ -51,8 +51,7 @@ func TestPutMetricData(t *testing.T) {
 			s := New(t)
 			_, err := cloudwatch.NewFromConfig(s.AWSConfig()).PutMetricData(t.Context(), tc.in)
 			got := want{batches: s.MetricBatches()}
-			var ae smithy.APIError
-			if errors.As(err, &ae) {
+			if ae, ok := errors.AsType[smithy.APIError](err); ok {
 				got.errCode = ae.ErrorCode()
 			} else if err != nil {
 				t.Fatalf("PutMetricData(...): %v", err)

@@ -179,8 +179,9 @@ func (s *Server) startPromotion(ctx context.Context, i *Instance) (code, msg str
 	}
 	i.promoting, i.promoteEr = true, nil
 	i.done = make(chan struct{})
+	// The promotion outlives the request, as on RDS.
 	go func(done chan struct{}) {
-		pctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 90*time.Second)
 		defer cancel()
 		err := i.Backend.Promote(pctx)
 		time.Sleep(i.ExtraPromoteTime)

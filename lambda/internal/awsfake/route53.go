@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -153,9 +154,7 @@ func (s *Server) changeRecords(zoneID string, z *zone, body []byte) (code, msg s
 		return "InvalidInput", "Invalid request: Expected exactly one of [Changes]", nil
 	}
 	next := map[string]Record{}
-	for k, v := range z.records {
-		next[k] = v
-	}
+	maps.Copy(next, z.records)
 	var applied []RecordChange
 	for _, c := range req.ChangeBatch.Changes {
 		rec, err := toRecord(z, c.ResourceRecordSet)
@@ -190,7 +189,7 @@ func (s *Server) changeRecords(zoneID string, z *zone, body []byte) (code, msg s
 }
 
 // toRecord checks a record set as Route53 does and converts it.
-func toRecord(z *zone, x xmlRRSet) (Record, string) {
+func toRecord(z *zone, x xmlRRSet) (Record, string) { //nolint:gocyclo // One check per rule of Route53's, in the order it applies them.
 	r := Record{Name: fqdn(x.Name), Type: x.Type, SetIdentifier: x.SetIdentifier, Failover: x.Failover, Values: x.ResourceRecords, HealthCheckID: x.HealthCheckID}
 	if x.TTL != nil {
 		r.TTL = *x.TTL

@@ -76,8 +76,7 @@ func TestChangeResourceRecordSets(t *testing.T) {
 				ChangeBatch:  &types.ChangeBatch{Changes: []types.Change{{Action: tc.action, ResourceRecordSet: &tc.set}}},
 			})
 			var got want
-			var ae smithy.APIError
-			if errors.As(err, &ae) {
+			if ae, ok := errors.AsType[smithy.APIError](err); ok {
 				got.errCode = ae.ErrorCode()
 			} else if err != nil {
 				t.Fatalf("ChangeResourceRecordSets(...): %v", err)

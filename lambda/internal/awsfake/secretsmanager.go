@@ -31,12 +31,12 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, bod
 	op, ok := strings.CutPrefix(target, "secretsmanager.")
 	if !ok || r.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
 		s.record(r, "secretsmanager", target, "UnknownOperationException")
-		jsonError(w, http.StatusBadRequest, "UnknownOperationException", "not an awsJson1_1 request")
+		jsonError(w, "UnknownOperationException", "not an awsJson1_1 request")
 		return
 	}
 	if op != "GetSecretValue" {
 		s.record(r, "secretsmanager", op, "UnknownOperationException")
-		jsonError(w, http.StatusBadRequest, "UnknownOperationException", "the fake does not serve "+op)
+		jsonError(w, "UnknownOperationException", "the fake does not serve "+op)
 		return
 	}
 	var in struct {
@@ -44,7 +44,7 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, bod
 	}
 	if err := json.Unmarshal(body, &in); err != nil || in.SecretId == "" {
 		s.record(r, "secretsmanager", op, "InvalidParameterException")
-		jsonError(w, http.StatusBadRequest, "InvalidParameterException", "SecretId is required")
+		jsonError(w, "InvalidParameterException", "SecretId is required")
 		return
 	}
 	s.mu.Lock()
@@ -59,11 +59,11 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, bod
 	s.mu.Unlock()
 	if !found {
 		s.record(r, "secretsmanager", op, "ResourceNotFoundException")
-		jsonError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+		jsonError(w, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
 		return
 	}
 	s.record(r, "secretsmanager", op, "")
-	out, _ := json.Marshal(map[string]any{
+	writeJSON(w, http.StatusOK, map[string]any{
 		"ARN":           sec.arn,
 		"Name":          sec.name,
 		"SecretString":  sec.value,
@@ -71,15 +71,23 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, bod
 		"VersionStages": []string{"AWSCURRENT"},
 		"CreatedDate":   float64(sec.created.UnixMilli()) / 1000,
 	})
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", requestID())
-	_, _ = w.Write(out)
 }
 
-func jsonError(w http.ResponseWriter, status int, code, msg string) {
+// jsonError writes an awsJson1_1 error response. Secrets Manager answers every error the fake
+// serves with 400 Bad Request.
+func jsonError(w http.ResponseWriter, code, msg string) {
+	writeJSON(w, http.StatusBadRequest, map[string]string{"__type": code, "Message": msg})
+}
+
+// writeJSON writes an awsJson1_1 response.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	out, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, fmt.Sprintf("cannot encode the response: %v", err), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", requestID())
+	w.Header().Set(headerRequestID, requestID())
 	w.WriteHeader(status)
-	out, _ := json.Marshal(map[string]string{"__type": code, "Message": msg})
 	_, _ = w.Write(out)
 }

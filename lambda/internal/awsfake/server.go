@@ -202,6 +202,10 @@ func readBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
+// headerRequestID is AWS's x-amzn-RequestId response header in its canonical form, as
+// Header.Set sends it; the SDK reads it case-insensitively.
+const headerRequestID = "X-Amzn-Requestid"
+
 func requestID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
@@ -211,7 +215,7 @@ func requestID() string {
 
 func writeXML(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("X-Amzn-RequestId", requestID())
+	w.Header().Set(headerRequestID, requestID())
 	w.WriteHeader(status)
 	_, _ = w.Write(append([]byte(`<?xml version="1.0" encoding="UTF-8"?>`+"\n"), body...))
 }

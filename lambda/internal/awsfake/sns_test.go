@@ -49,8 +49,7 @@ func TestPublish(t *testing.T) {
 			_, err := sns.NewFromConfig(s.AWSConfig()).Publish(t.Context(), &sns.PublishInput{
 				TopicArn: aws.String(topic), Subject: aws.String(tc.subject), Message: aws.String("body")})
 			got := want{messages: s.Messages()}
-			var ae smithy.APIError
-			if errors.As(err, &ae) {
+			if ae, ok := errors.AsType[smithy.APIError](err); ok {
 				got.errCode = ae.ErrorCode()
 			} else if err != nil {
 				t.Fatalf("Publish(...): %v", err)

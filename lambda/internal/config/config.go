@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -137,10 +138,8 @@ func (r *reader) integer(key string, def int64) int64 {
 
 func (r *reader) oneOf(key, def string, allowed []string) string {
 	v := r.optional(key, def)
-	for _, a := range allowed {
-		if v == a {
-			return v
-		}
+	if slices.Contains(allowed, v) {
+		return v
 	}
 	r.invalid = append(r.invalid, fmt.Sprintf("%s=%q is not one of %s", key, v, strings.Join(allowed, ", ")))
 	return def

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +20,7 @@ func env(kv map[string]string) Lookup {
 
 func with(base map[string]string, changes map[string]string) map[string]string {
 	out := map[string]string{}
-	for k, v := range base {
-		out[k] = v
-	}
+	maps.Copy(out, base)
 	for k, v := range changes {
 		if v == "<unset>" {
 			delete(out, k)

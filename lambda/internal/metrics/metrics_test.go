@@ -11,8 +11,6 @@ import (
 	"github.com/pgdr/function-postgres-dr/lambda/internal/awsfake"
 )
 
-func f(v float64) *float64 { return &v }
-
 func TestPublish(t *testing.T) {
 	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	pair := map[string]string{"Pair": "orders"}
@@ -23,7 +21,7 @@ func TestPublish(t *testing.T) {
 	}{
 		"Measured": {
 			reason: "Every metric of the contract, with its unit, the Pair dimension and one timestamp.",
-			sample: Sample{PrimaryReachable: true, ReplicaReachable: true, ReplicationLagBytes: f(1024), ReceiveLagBytes: f(0), ReplicationLagSeconds: f(0.25)},
+			sample: Sample{PrimaryReachable: true, ReplicaReachable: true, ReplicationLagBytes: new(1024.0), ReceiveLagBytes: new(0.0), ReplicationLagSeconds: new(0.25)},
 			want: []awsfake.Datum{
 				{MetricName: "PrimaryReachable", Value: 1, Unit: "None", Dimensions: pair, Timestamp: at},
 				{MetricName: "ReplicaReachable", Value: 1, Unit: "None", Dimensions: pair, Timestamp: at},

@@ -7,6 +7,7 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -79,9 +80,9 @@ func BinDir() (string, error) {
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	slices.SortFunc(dirs, func(a, b string) int { return versionOf(a) - versionOf(b) })
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if _, err := os.Stat(filepath.Join(dirs[i], "initdb")); err == nil {
-			return dirs[i], nil
+	for _, dir := range slices.Backward(dirs) {
+		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
+			return dir, nil
 		}
 	}
 	if p, err := exec.LookPath("initdb"); err == nil {
@@ -97,13 +98,13 @@ func versionOf(binDir string) int {
 	return v
 }
 
-// Start starts a primary and a streaming standby and stops them when t ends. Setup takes
+// Start starts a primary and a streaming standby and stops them when tb ends. Setup takes
 // about three seconds.
-func Start(t testing.TB) *Pair {
-	t.Helper()
-	p, err := start(t.Cleanup)
+func Start(tb testing.TB) *Pair {
+	tb.Helper()
+	p, err := start(tb.Cleanup)
 	if err != nil {
-		t.Fatalf("cannot start PostgreSQL primary and standby: %v", err)
+		tb.Fatalf("cannot start PostgreSQL primary and standby: %v", err)
 	}
 	return p
 }
@@ -124,6 +125,29 @@ func StartPair() (*Pair, error) {
 
 // Stop stops both servers and removes their directories.
 func (p *Pair) Stop() { p.stop() }
+
+// WaitStreaming waits until the primary has a streaming standby.
+func (p *Pair) WaitStreaming(ctx context.Context) error {
+	c, err := p.Primary.Admin(ctx, "postgres")
+	if err != nil {
+		return err
+	}
+	defer c.Close(context.Background()) //nolint:errcheck // closing a test connection
+	for {
+		var n int
+		if err := c.QueryRow(ctx, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'").Scan(&n); err != nil {
+			return fmt.Errorf("cannot read pg_stat_replication: %w", err)
+		}
+		if n == 1 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the standby did not start streaming: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
 
 var reapOnce sync.Once
 
@@ -211,7 +235,7 @@ func (p *Pair) writeTLS() error {
 		return err
 	}
 	dir := filepath.Join(p.Base, "tls")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("cannot make the TLS directory: %w", err)
 	}
 	p.CAFile = filepath.Join(dir, "ca.pem")
@@ -241,7 +265,7 @@ func (p *Pair) chownBase() error {
 		if err != nil {
 			return err
 		}
-		return os.Lchown(path, uid, gid)
+		return os.Lchown(path, uid, gid) //nolint:gosec // G122: our own 0700 directory, and Lchown does not follow a final symlink.
 	})
 }
 
@@ -305,9 +329,9 @@ func (p *Pair) initPrimary(ctx context.Context) error {
 	// The harness logs in over the socket; replication is trusted on loopback; everyone else
 	// logs in with a password, over TLS only.
 	hba := strings.Join([]string{
-		"local all all trust",
+		"local all all trust", //nolint:dupword // pg_hba.conf's columns: all databases, all users.
 		"host replication " + Superuser + " 127.0.0.1/32 trust",
-		"hostssl all all 127.0.0.1/32 scram-sha-256",
+		"hostssl all all 127.0.0.1/32 scram-sha-256", //nolint:dupword // pg_hba.conf's columns: all databases, all users.
 	}, "\n") + "\n"
 	return os.WriteFile(filepath.Join(n.DataDir, "pg_hba.conf"), []byte(hba), 0o600)
 }
@@ -464,29 +488,6 @@ func (p *Pair) cloneStandby(ctx context.Context) error {
 	s := p.Standby
 	return p.run(ctx, "pg_basebackup", "-h", p.Primary.Host, "-p", strconv.Itoa(p.Primary.Port), "-U", Superuser,
 		"-D", s.DataDir, "-R", "-X", "stream", "-c", "fast", "--no-sync")
-}
-
-// WaitStreaming waits until the primary has a streaming standby.
-func (p *Pair) WaitStreaming(ctx context.Context) error {
-	c, err := p.Primary.Admin(ctx, "postgres")
-	if err != nil {
-		return err
-	}
-	defer c.Close(context.Background()) //nolint:errcheck // closing a test connection
-	for {
-		var n int
-		if err := c.QueryRow(ctx, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'").Scan(&n); err != nil {
-			return fmt.Errorf("cannot read pg_stat_replication: %w", err)
-		}
-		if n == 1 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the standby did not start streaming: %w", ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // Admin connects to a database of the node as the superuser, over the Unix socket.
@@ -679,7 +680,7 @@ func procStat(pid int) (ppid int, state byte) {
 		return 0, 0
 	}
 	// The command name is in parentheses and may contain spaces.
-	i := strings.LastIndexByte(string(b), ')')
+	i := bytes.LastIndexByte(b, ')')
 	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 2 {
 		return 0, 0

@@ -20,7 +20,7 @@ func TestPair(t *testing.T) {
 	if err != nil {
 		t.Fatalf("app connect to primary: %v", err)
 	}
-	defer c.Close(context.Background()) //nolint:errcheck // test connection
+	defer c.Close(context.Background())
 	if !strings.HasPrefix(c.PgConn().Conn().RemoteAddr().String(), "127.0.0.1:") {
 		t.Errorf("connected to %s, want loopback", c.PgConn().Conn().RemoteAddr())
 	}

@@ -27,7 +27,7 @@ import (
 
 // moduleDir is the lambda module's directory, from this file's place in it.
 func moduleDir() string {
-	_, file, _, _ := runtime.Caller(0)
+	_, file, _, _ := runtime.Caller(0) //nolint:dogsled // Only the file name is wanted.
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
@@ -37,8 +37,8 @@ var buildMu sync.Mutex
 // _output/bin/aws-lambda-rie (`make _output/bin/aws-lambda-rie`), else one it builds from the
 // module pinned in tools/misc, in a temporary copy of that module (so an untidy go.mod there
 // cannot stop it, and the repository is not touched), cached in the temp directory.
-func Binary(t testing.TB) string {
-	t.Helper()
+func Binary(tb testing.TB) string {
+	tb.Helper()
 	if p := os.Getenv("PGDR_RIE"); p != "" {
 		return p
 	}
@@ -51,21 +51,21 @@ func Binary(t testing.TB) string {
 	misc := filepath.Join(root, "tools", "misc")
 	sum, err := os.ReadFile(filepath.Join(misc, "go.sum"))
 	if err != nil {
-		t.Fatalf("cannot find aws-lambda-rie: set PGDR_RIE, run make _output/bin/aws-lambda-rie, or keep tools/misc: %v", err)
+		tb.Fatalf("cannot find aws-lambda-rie: set PGDR_RIE, run make _output/bin/aws-lambda-rie, or keep tools/misc: %v", err)
 	}
 	h := sha256.Sum256(sum)
 	p := filepath.Join(os.TempDir(), fmt.Sprintf("pgdr-aws-lambda-rie-%x", h[:6]))
 	if isFile(p) {
 		return p
 	}
-	work := t.TempDir()
+	work := tb.TempDir()
 	for _, f := range []string{"go.mod", "go.sum", "tools.go"} {
 		b, err := os.ReadFile(filepath.Join(misc, f))
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(work, f), b, 0o644); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	tmp := p + ".tmp" + strconv.Itoa(os.Getpid())
@@ -73,10 +73,10 @@ func Binary(t testing.TB) string {
 	cmd.Dir = work
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("cannot build aws-lambda-rie from tools/misc: %v\n%s", err, out)
+		tb.Fatalf("cannot build aws-lambda-rie from tools/misc: %v\n%s", err, out)
 	}
 	if err := os.Rename(tmp, p); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return p
 }
@@ -95,10 +95,10 @@ var (
 // Unpacked returns a directory holding the function's zip for this machine's architecture,
 // unzipped as Lambda unzips it into /var/task: the zip `make lambda` built ($PGDR_LAMBDA_DIST),
 // or one built now (once per test binary).
-func Unpacked(t testing.TB, function string) string {
-	t.Helper()
+func Unpacked(tb testing.TB, function string) string {
+	tb.Helper()
 	spec := artifact.Spec{Function: function, Arch: runtime.GOARCH}
-	zipPath := ""
+	var zipPath string
 	if dist := os.Getenv("PGDR_LAMBDA_DIST"); dist != "" {
 		zipPath = filepath.Join(dist, spec.Name())
 	} else {
@@ -106,7 +106,7 @@ func Unpacked(t testing.TB, function string) string {
 		b, ok := zips[spec.Name()]
 		if !ok {
 			arts, err := artifact.Build(context.Background(), artifact.Options{
-				ModuleDir: moduleDir(), OutDir: t.TempDir(), Specs: []artifact.Spec{spec},
+				ModuleDir: moduleDir(), OutDir: tb.TempDir(), Specs: []artifact.Spec{spec},
 				CABundle: filepath.Join(moduleDir(), "certs", "global-bundle.pem"),
 			})
 			if err == nil {
@@ -114,19 +114,19 @@ func Unpacked(t testing.TB, function string) string {
 			}
 			if err != nil {
 				zipsMu.Unlock()
-				t.Fatal(err)
+				tb.Fatal(err)
 			}
 			zips[spec.Name()] = b
 		}
 		zipsMu.Unlock()
-		zipPath = filepath.Join(t.TempDir(), spec.Name())
+		zipPath = filepath.Join(tb.TempDir(), spec.Name())
 		if err := os.WriteFile(zipPath, b, 0o644); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
-	dir := t.TempDir()
+	dir := tb.TempDir()
 	if err := artifact.Unzip(zipPath, dir); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return dir
 }
@@ -139,19 +139,19 @@ type RIE struct {
 }
 
 // Start runs taskDir/bootstrap under the emulator with env (and PATH and HOME), and stops both
-// when t ends. Lambda starts the bootstrap at the first invocation (the cold start).
-func Start(t testing.TB, taskDir string, env []string) *RIE {
-	t.Helper()
+// when tb ends. Lambda starts the bootstrap at the first invocation (the cold start).
+func Start(tb testing.TB, taskDir string, env []string) *RIE {
+	tb.Helper()
 	var ports [2]int
 	for i := range ports {
 		p, err := pgtest.FreePort()
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		ports[i] = p
 	}
 	rieAddr := "127.0.0.1:" + strconv.Itoa(ports[0])
-	cmd := exec.Command(Binary(t),
+	cmd := exec.Command(Binary(tb),
 		"--runtime-interface-emulator-address", rieAddr,
 		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(ports[1]),
 		filepath.Join(taskDir, "bootstrap"))
@@ -162,14 +162,14 @@ func Start(t testing.TB, taskDir string, env []string) *RIE {
 	// Its own process group, so that stopping it also stops the bootstrap it started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("cannot start aws-lambda-rie: %v", err)
+		tb.Fatalf("cannot start aws-lambda-rie: %v", err)
 	}
 	r := &RIE{URL: "http://" + rieAddr + "/2015-03-31/functions/function/invocations", cmd: cmd, out: out}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("aws-lambda-rie output:\n%s", r.Output())
+		if tb.Failed() {
+			tb.Logf("aws-lambda-rie output:\n%s", r.Output())
 		}
 	})
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -179,7 +179,7 @@ func Start(t testing.TB, taskDir string, env []string) *RIE {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("aws-lambda-rie did not listen on %s: %v\n%s", rieAddr, err, r.Output())
+			tb.Fatalf("aws-lambda-rie did not listen on %s: %v\n%s", rieAddr, err, r.Output())
 		}
 	}
 	return r

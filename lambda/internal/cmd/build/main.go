@@ -24,7 +24,7 @@ func main() {
 	}
 	var sums strings.Builder
 	for _, a := range arts {
-		fmt.Printf("%-28s sha256 %s  (source code hash %s)\n", filepath.Base(a.Path), a.SHA256, a.Base64SHA256)
+		fmt.Fprintf(os.Stdout, "%-28s sha256 %s  (source code hash %s)\n", filepath.Base(a.Path), a.SHA256, a.Base64SHA256)
 		fmt.Fprintf(&sums, "%s  %s\n", a.SHA256, filepath.Base(a.Path))
 	}
 	if err := os.WriteFile(filepath.Join(*out, "SHA256SUMS"), []byte(sums.String()), 0o644); err != nil {
