@@ -5,9 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
+
 	"github.com/google/go-cmp/cmp"
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
 )
 
 // The AWS and Terraform rules the composed resources follow, each case naming its source: the
@@ -207,5 +211,57 @@ func TestBucketPolicyDeniesAllOverPlainHTTP(t *testing.T) {
 	}}
 	if diff := cmp.Diff(want, doc.Statement); diff != "" {
 		t.Errorf("bucket policy: -want, +got:\n%s", diff)
+	}
+}
+
+func TestLambdaWaitsForItsLogGroup(t *testing.T) {
+	// "Lambda automatically creates a log group named /aws/lambda/<function name> when the
+	// function is first invoked" (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html):
+	// unencrypted and never expiring, unless ours exists first. Requested is not enough: it must
+	// be observed Ready before the function is created.
+	p := testPlan(t, builderSpec)
+	observed := dataLayer(t, p, false)
+	_, settled := settle(t, p, observed, lambdaBuild(t, p, detectFailover(p, observed)))
+	logs := lambdaPart(contract.FunctionFailover, "logs")
+	notReady := func(o observedState) {
+		o[logs].Resource.SetConditions(xpv1.Creating())
+	}
+	cases := map[string]struct {
+		reason  string
+		observe func(o observedState)
+		want    bool
+	}{
+		"LogGroupReady": {
+			reason:  "The log group is Ready: the function is built.",
+			observe: func(o observedState) { delete(o, lambdaName(contract.FunctionFailover)) },
+			want:    true,
+		},
+		"LogGroupNotReady": {
+			reason: "The log group is asked for but not Ready, and the function does not exist yet: it waits.",
+			observe: func(o observedState) {
+				delete(o, lambdaName(contract.FunctionFailover))
+				notReady(o)
+			},
+		},
+		"FunctionExists": {
+			reason:  "The function exists: it is not withheld (that would delete it) while its log group is not Ready.",
+			observe: notReady,
+			want:    true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			o := observedState{}
+			for n, oc := range settled {
+				o[n] = resource.ObservedComposed{Resource: oc.Resource.DeepCopy()}
+			}
+			tc.observe(o)
+			d := newDesired(clusterFlavour{}, p.ProviderConfig)
+			lambdaBuild(t, p, detectFailover(p, o))(o, d)
+			_, got := d.Resources[lambdaName(contract.FunctionFailover)]
+			if got != tc.want {
+				t.Errorf("\n%s\nfunction desired: %v, want %v; waiting for %v", tc.reason, got, tc.want, d.Waiting)
+			}
+		})
 	}
 }

@@ -23,20 +23,18 @@ func keyARN(o observedState, r Role) string {
 	return deref(observedAs[kmsv1beta1.Key](o, keyName(r)).Status.AtProvider.Arn)
 }
 
-// keyUsers are the AWS services of the account that encrypt with the keys.
-func keyUsers(region string) []string {
-	return []string{
-		"rds.amazonaws.com",
-		"s3.amazonaws.com",
-		"sns.amazonaws.com",
-		"cloudwatch.amazonaws.com",
-		"logs." + region + ".amazonaws.com",
-	}
-}
-
-// keyPolicy is a region's key policy: the account manages the key (the statement AWS requires
-// so that a key never becomes unmanageable), and the account's RDS, S3, SNS, CloudWatch and
-// CloudWatch Logs may use it for encryption, nothing else.
+// keyPolicy is a region's key policy. The account administers the key (the statement AWS
+// requires so that a key never becomes unmanageable, and through which IAM grants the key's use:
+// RDS, S3 and Secrets Manager use a key with the caller's permissions, which IAM policies narrow
+// with kms:ViaService). Two services act on their own and need the key policy:
+//
+//   - CloudWatch Logs encrypts the log groups, with the log group's ARN as encryption context
+//     (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html);
+//   - CloudWatch alarms publish to the encrypted topics
+//     (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns).
+//
+// The guides' wildcards (kms:Encrypt*, kms:GenerateDataKey*...) are spelt out as the actions they
+// cover that these services call, so that no wildcard action is granted.
 func keyPolicy(account, region string) policyDocument {
 	return policy(
 		statement{
@@ -47,15 +45,19 @@ func keyPolicy(account, region string) policyDocument {
 			Resource:  []string{"*"},
 		},
 		statement{
-			Sid:       "AccountServicesUseKey",
+			Sid:       "LogsEncryptLogGroups",
 			Effect:    allow,
-			Principal: map[string]any{"Service": keyUsers(region)},
-			Action: []string{
-				"kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-				"kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey", "kms:CreateGrant",
-			},
+			Principal: map[string]any{"Service": "logs." + region + ".amazonaws.com"},
+			Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"},
 			Resource:  []string{"*"},
-			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}},
+			Condition: map[string]map[string]any{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:" + region + ":" + account + ":log-group:*"}},
+		},
+		statement{
+			Sid:       "AlarmsPublishToTopics",
+			Effect:    allow,
+			Principal: map[string]any{"Service": "cloudwatch.amazonaws.com"},
+			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
+			Resource:  []string{"*"},
 		},
 	)
 }

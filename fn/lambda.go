@@ -330,9 +330,11 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 		d.Wait(fmt.Sprintf("the VPC access of the %s Lambda's role (%s) to be ready", l.function, vpcAccess))
 		return false
 	}
-	if !o.Exists(logs) {
-		// Lambda would otherwise make the group itself, unencrypted and kept forever.
-		d.Wait(fmt.Sprintf("the %s Lambda's log group (%s)", l.function, logs))
+	// Lambda would otherwise make the group itself, unencrypted and kept forever: before the
+	// function is created the group must exist in AWS, not only be asked for. (A function that
+	// exists is not withheld for it: that would delete the function.)
+	if !o.Ready(logs) && !(o.Exists(logs) && o.Exists(lambdaName(l.function))) {
+		d.Wait(fmt.Sprintf("the %s Lambda's log group (%s) to be ready", l.function, logs))
 		return false
 	}
 	vars := make(map[string]*string, len(l.env))
