@@ -205,7 +205,7 @@ func TestRunFunctionStaging(t *testing.T) {
 			want: want{
 				present: map[resource.Name]map[string]any{
 					"primary-peering":           {"spec.forProvider.peerRegion": "us-east-2", "spec.forProvider.region": "us-east-1"},
-					"primary-rt-private-a-peer": {"spec.forProvider.destinationCidrBlock": "10.1.0.0/16"},
+					"primary-rt-private-peer": {"spec.forProvider.destinationCidrBlock": "10.1.0.0/16"},
 					"dr-kms-key":                {"spec.forProvider.region": "us-east-2"},
 					"primary-db-instance":       {"spec.forProvider.storageEncrypted": true, "spec.forProvider.multiAz": true, "spec.forProvider.publiclyAccessible": false, "spec.forProvider.deletionProtection": true, "spec.forProvider.skipFinalSnapshot": false, "spec.forProvider.autoGeneratePassword": true, "spec.forProvider.manageMasterUserPassword": nil, "spec.forProvider.engineVersion": "16"},
 				},

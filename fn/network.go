@@ -66,6 +66,19 @@ func buildNetwork(p *xrPlan, o observedState, d *desiredState) {
 	buildPeering(p, o, d)
 }
 
+// hostsLambdas reports whether a region runs the Lambdas: only that region needs what they
+// need (their subnets, NAT to the AWS APIs without an interface endpoint, the endpoints). The
+// other region's network holds its database: database subnets and a route table to the peer.
+func hostsLambdas(role Role) bool { return role == lambdaRegion }
+
+// regionTiers are the subnet tiers a region has.
+func regionTiers(role Role) []subnetTier {
+	if hostsLambdas(role) {
+		return tiers
+	}
+	return []subnetTier{tierDatabase}
+}
+
 func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 	role, region := rp.Role, &rp.Region
 	vpc := vpcName(role)
@@ -79,7 +92,7 @@ func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 		}},
 	})
 
-	for _, tier := range tiers {
+	for _, tier := range regionTiers(role) {
 		for i, az := range rp.AZs {
 			d.AddLabelled(subnetName(role, tier, az), &ec2v1beta1.Subnet{
 				Spec: ec2v1beta1.SubnetSpec{ForProvider: ec2v1beta1.SubnetParameters_2{
@@ -92,6 +105,16 @@ func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 				}},
 			}, tierLabels(role, tier))
 		}
+	}
+
+	if !hostsLambdas(role) {
+		rt := privateRouteTables(p, role)[0]
+		d.Add(rt, routeTable(p, d, rp, vpc, "private"))
+		for _, az := range rp.AZs {
+			associate(d, rp, subnetName(role, tierDatabase, az), rt)
+		}
+		buildSecurityGroups(p, rp, d)
+		return
 	}
 
 	igw := resourceName(role, "igw")
@@ -167,8 +190,12 @@ func tierLabels(role Role, tier subnetTier) map[string]string {
 	return map[string]string{labelRole: string(role), labelTier: string(tier)}
 }
 
-// privateRouteTables returns the resource names of a region's private route tables.
+// privateRouteTables returns the resource names of a region's private route tables: one per NAT
+// gateway where the Lambdas run, one without NAT elsewhere.
 func privateRouteTables(p *xrPlan, role Role) []resource.Name {
+	if !hostsLambdas(role) {
+		return []resource.Name{resourceName(role, "rt", "private")}
+	}
 	rp := p.Regions[role]
 	out := make([]resource.Name, 0, p.Spec.Network.NATGateways)
 	for n := range p.Spec.Network.NATGateways {
@@ -204,11 +231,15 @@ func associate(d *desiredState, rp regionPlan, subnet, rt resource.Name) {
 func buildSecurityGroups(p *xrPlan, rp regionPlan, d *desiredState) {
 	role := rp.Role
 	own := rp.Net.VPC.String()
-	for _, sg := range []struct{ purpose, description string }{
+	groups := []struct{ purpose, description string }{
 		{sgDatabase, "PostgreSQL: 5432 from this VPC and the peer VPC only"},
 		{sgLambda, "Lambda functions of the PostgreSQL DR pair: no ingress"},
 		{sgEndpoints, "Interface VPC endpoints: 443 from this VPC only"},
-	} {
+	}
+	if !hostsLambdas(role) {
+		groups = groups[:1]
+	}
+	for _, sg := range groups {
 		d.Add(securityGroupName(role, sg.purpose), &ec2v1beta1.SecurityGroup{
 			Spec: ec2v1beta1.SecurityGroupSpec{ForProvider: ec2v1beta1.SecurityGroupParameters_2{
 				Region:              &rp.Region,
@@ -243,6 +274,9 @@ func buildSecurityGroups(p *xrPlan, rp regionPlan, d *desiredState) {
 	egress := func(name, sg, cidr string, port int, desc string) { rule(false, name, sg, cidr, port, desc) }
 	ingress("pg-vpc", sgDatabase, own, postgresPort, "PostgreSQL from this VPC")
 	ingress("pg-peer", sgDatabase, rp.PeerCIDR, postgresPort, "PostgreSQL from the peer VPC")
+	if !hostsLambdas(role) {
+		return
+	}
 	ingress("https-vpc", sgEndpoints, own, 443, "HTTPS to the endpoints from this VPC")
 	egress("pg-vpc", sgLambda, own, postgresPort, "PostgreSQL in this VPC")
 	egress("pg-peer", sgLambda, rp.PeerCIDR, postgresPort, "PostgreSQL in the peer VPC")

@@ -112,6 +112,10 @@ const (
 	EnvTopicARN            = "TOPIC_ARN"
 	EnvPromoteTimeout      = "PROMOTE_TIMEOUT"
 	EnvPollInterval        = "POLL_INTERVAL"
+	// EnvDNSTimeout bounds the Route53 calls after the promotion (reading and UPSERTing the
+	// PRIMARY failover record). Route53's control plane is in us-east-1; when they fail or
+	// time out the failover still succeeds, and the summary says the record was not updated.
+	EnvDNSTimeout = "DNS_TIMEOUT"
 )
 
 // Defaults of the optional environment variables.
@@ -122,6 +126,7 @@ const (
 	DefaultRecordTTL      = 30
 	DefaultPromoteTimeout = 10 * time.Minute
 	DefaultPollInterval   = 10 * time.Second
+	DefaultDNSTimeout     = 15 * time.Second
 )
 
 // The event the failover Lambda acts on.

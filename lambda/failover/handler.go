@@ -13,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
 	"github.com/pgdr/function-postgres-dr/lambda/internal/config"
+	"github.com/pgdr/function-postgres-dr/lambda/internal/pgconnect"
 	"github.com/pgdr/function-postgres-dr/lambda/internal/secrets"
 )
 
@@ -23,10 +25,12 @@ const (
 	ActionIgnored = "ignored"
 	// ActionRefused: the primary answers, so promoting the replica would make two primaries.
 	ActionRefused = "refused"
-	// ActionPromoted: the replica was promoted, takes writes, and the record points at it.
+	// ActionPromoted: the replica was promoted and takes writes. The record points at it
+	// unless Summary.DNSUpdated says otherwise: a failed DNS change does not fail the run.
 	ActionPromoted = "promoted"
 	// ActionResumed: the replica had been promoted already (an earlier invocation that
-	// failed half-way, or by hand); the remaining steps were done.
+	// failed half-way, or by hand); the remaining steps were done, the DNS change best effort
+	// as for ActionPromoted.
 	ActionResumed = "resumed"
 	// ActionAlreadyDone: the replica had been promoted and the record points at it; nothing
 	// was changed.
@@ -79,16 +83,28 @@ func NewHandler(cfg aws.Config, env config.Lookup, log *slog.Logger) *Handler {
 
 // Summary is what an invocation did, returned to the caller and sent to SNS.
 type Summary struct {
-	Action            string  `json:"action"`
-	Reason            string  `json:"reason,omitempty"`
-	Alarm             string  `json:"alarm,omitempty"`
-	ReplicaInstanceID string  `json:"replicaInstanceId,omitempty"`
-	Endpoint          string  `json:"endpoint,omitempty"`
-	Record            string  `json:"record,omitempty"`
-	DNSChangeID       string  `json:"dnsChangeId,omitempty"`
-	PrimaryProbe      string  `json:"primaryProbe,omitempty"`
-	Error             string  `json:"error,omitempty"`
-	Timings           Timings `json:"timings"`
+	Action            string `json:"action"`
+	Reason            string `json:"reason,omitempty"`
+	Alarm             string `json:"alarm,omitempty"`
+	ReplicaInstanceID string `json:"replicaInstanceId,omitempty"`
+	Endpoint          string `json:"endpoint,omitempty"`
+	Record            string `json:"record,omitempty"`
+	DNSChangeID       string `json:"dnsChangeId,omitempty"`
+	// DNSUpdated says whether the PRIMARY record points at Endpoint at the end of the run
+	// (changed by it, or already): false when Route53 failed or did not answer within
+	// DNS_TIMEOUT, which does not fail the run (see DNSError). Unset when the run did not get
+	// that far.
+	DNSUpdated *bool  `json:"dnsUpdated,omitempty"`
+	DNSError   string `json:"dnsError,omitempty"`
+	// PromoteReissues counts the PromoteReadReplica requests sent after the first, because
+	// the replica was seen available and still a replica (RDS refused the first one while it
+	// was backing up, say).
+	PromoteReissues int `json:"promoteReissues,omitempty"`
+	// PromoteRefusal is RDS's last InvalidDBInstanceState refusal of PromoteReadReplica.
+	PromoteRefusal string  `json:"promoteRefusal,omitempty"`
+	PrimaryProbe   string  `json:"primaryProbe,omitempty"`
+	Error          string  `json:"error,omitempty"`
+	Timings        Timings `json:"timings"`
 }
 
 // Timings are the moments of a failover and the durations between them.
@@ -180,12 +196,14 @@ func (h *Handler) failover(ctx context.Context, c config.Failover, s *Summary) e
 		s.Action = ActionPromoted
 	} else {
 		endpoint := address(inst, c)
-		points, err := h.recordPointsAt(ctx, c, endpoint)
+		points, err := h.recordPointsAtWithin(ctx, c, endpoint)
 		if err != nil {
-			return err
+			// Route53's control plane may be down with the primary's region: finish the
+			// failover; updateRecord tries the record again and reports it.
+			h.warn("cannot tell whether the record points at the promoted replica; finishing the failover", c, err, creds)
 		}
 		if points && status(inst) == "available" {
-			s.Action, s.Endpoint = ActionAlreadyDone, endpoint
+			s.Action, s.Endpoint, s.DNSUpdated = ActionAlreadyDone, endpoint, aws.Bool(true)
 			s.Reason = fmt.Sprintf("%s is no longer a replica and %s already points at it", c.ReplicaInstanceID, c.RecordName)
 			return nil
 		}
@@ -193,7 +211,7 @@ func (h *Handler) failover(ctx context.Context, c config.Failover, s *Summary) e
 		s.Reason = fmt.Sprintf("%s is no longer a replica; finishing the failover", c.ReplicaInstanceID)
 	}
 	deadline := h.now().Add(c.PromoteTimeout)
-	inst, err = h.waitPromoted(ctx, c, deadline)
+	inst, err = h.waitPromoted(ctx, c, s, deadline)
 	if err != nil {
 		return err
 	}
@@ -203,13 +221,43 @@ func (h *Handler) failover(ctx context.Context, c config.Failover, s *Summary) e
 		return err
 	}
 	s.Timings.WritableAt = h.now()
-	id, err := h.pointRecord(ctx, c, s.Endpoint)
-	if err != nil {
-		return err
-	}
-	s.DNSChangeID = id
-	s.Timings.DNSUpdatedAt = h.now()
+	h.updateRecord(ctx, c, s, creds)
 	return nil
+}
+
+// updateRecord points the PRIMARY failover record at the promoted instance, best effort, within
+// DNS_TIMEOUT. Route53's control plane is in us-east-1, often the failed primary's region,
+// while its data plane is global: the PRIMARY record's health check already sends clients to
+// the SECONDARY record, which names the replica. So a failed or late change is reported in the
+// summary and the notification, and does not fail the failover.
+func (h *Handler) updateRecord(ctx context.Context, c config.Failover, s *Summary, creds secrets.Credentials) {
+	dctx, cancel := context.WithTimeout(ctx, c.DNSTimeout)
+	defer cancel()
+	id, err := h.pointRecord(dctx, c, s.Endpoint)
+	if err != nil {
+		if dctx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("cannot update the record within %s (%s): %w", c.DNSTimeout, contract.EnvDNSTimeout, err)
+		}
+		s.DNSUpdated, s.DNSError = aws.Bool(false), pgconnect.Redact(err, creds)
+		h.warn("the record was not updated; the PRIMARY record's health check sends clients to the SECONDARY record", c, err, creds)
+		return
+	}
+	s.DNSUpdated, s.DNSChangeID = aws.Bool(true), id
+	s.Timings.DNSUpdatedAt = h.now()
+}
+
+// recordPointsAtWithin is recordPointsAt bounded by DNS_TIMEOUT.
+func (h *Handler) recordPointsAtWithin(ctx context.Context, c config.Failover, endpoint string) (bool, error) {
+	dctx, cancel := context.WithTimeout(ctx, c.DNSTimeout)
+	defer cancel()
+	return h.recordPointsAt(dctx, c, endpoint)
+}
+
+func (h *Handler) warn(msg string, c config.Failover, err error, creds secrets.Credentials) {
+	if h.Log == nil {
+		return
+	}
+	h.Log.Warn(msg, "replica", c.ReplicaInstanceID, "record", c.RecordName, "error", pgconnect.Redact(err, creds))
 }
 
 func (h *Handler) log(s Summary) {
@@ -217,11 +265,23 @@ func (h *Handler) log(s Summary) {
 		return
 	}
 	level := slog.LevelInfo
-	if s.Action == ActionFailed {
+	switch {
+	case s.Action == ActionFailed:
 		level = slog.LevelError
+	case s.DNSUpdated != nil && !*s.DNSUpdated:
+		level = slog.LevelWarn
 	}
-	h.Log.Log(context.Background(), level, "failover", "action", s.Action, "reason", s.Reason, "replica", s.ReplicaInstanceID,
-		"endpoint", s.Endpoint, "error", s.Error, "alarmToWritableMs", s.Timings.AlarmToWritableMs)
+	attrs := []any{
+		"action", s.Action, "reason", s.Reason, "replica", s.ReplicaInstanceID,
+		"endpoint", s.Endpoint, "error", s.Error, "alarmToWritableMs", s.Timings.AlarmToWritableMs,
+	}
+	if s.DNSUpdated != nil {
+		attrs = append(attrs, "dnsUpdated", *s.DNSUpdated, "dnsError", s.DNSError)
+	}
+	if s.PromoteReissues > 0 {
+		attrs = append(attrs, "promoteReissues", s.PromoteReissues, "promoteRefusal", s.PromoteRefusal)
+	}
+	h.Log.Log(context.Background(), level, "failover", attrs...)
 }
 
 func (h *Handler) now() time.Time {

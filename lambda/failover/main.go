@@ -1,8 +1,10 @@
 // Command failover is the failover Lambda of function-postgres-dr. An EventBridge rule sends it
 // the state changes of the DR composite alarm; on ALARM of its configured alarm it checks that
 // the primary does not answer (no split brain), promotes the DR read replica, polls until it is
-// available and takes a write, UPSERTs the Route53 PRIMARY failover record to point at it, and
-// publishes a summary with timings to SNS. See lambda/README.md.
+// available and takes a write (re-issuing the promotion when RDS refused it, as it does while the
+// replica is backing up), UPSERTs the Route53 PRIMARY failover record to point at it (best
+// effort: Route53's control plane may be down with the primary's region), and publishes a
+// summary with timings to SNS. See lambda/README.md.
 package main
 
 import (

@@ -13,15 +13,25 @@ import (
 	"github.com/pgdr/function-postgres-dr/lambda/internal/config"
 )
 
-// subject is an SNS subject: printable ASCII, under 100 characters.
+// subject is an SNS subject: printable ASCII, under 100 characters. It says when the DNS change
+// failed, after the replica's name, so that a long name cuts that note first.
 func subject(s Summary) string {
-	out := []byte(fmt.Sprintf("PostgresDR failover %s: %s", s.Action, s.ReplicaInstanceID))
+	text := fmt.Sprintf("PostgresDR failover %s: %s", s.Action, s.ReplicaInstanceID)
+	if dnsFailed(s) {
+		text += " (DNS not updated)"
+	}
+	out := []byte(text)
 	for i, b := range out {
 		if b < 0x20 || b > 0x7e {
 			out[i] = '?'
 		}
 	}
 	return string(out[:min(len(out), 99)])
+}
+
+// dnsFailed reports whether the run tried to point the record at the new primary and could not.
+func dnsFailed(s Summary) bool {
+	return s.DNSUpdated != nil && !*s.DNSUpdated
 }
 
 func dur(v float64) string {
@@ -49,8 +59,18 @@ func message(s Summary) string {
 	if s.Endpoint != "" {
 		fmt.Fprintf(&b, "New primary endpoint: %s\n", s.Endpoint)
 	}
-	if s.DNSChangeID != "" {
+	if s.PromoteReissues > 0 {
+		fmt.Fprintf(&b, "Promotion: PromoteReadReplica re-issued %s; RDS's last refusal: %s\n", times(s.PromoteReissues), s.PromoteRefusal)
+	}
+	switch {
+	case dnsFailed(s):
+		fmt.Fprintf(&b, "DNS: %s was NOT updated to point at %s: %s\n", s.Record, s.Endpoint, s.DNSError)
+		fmt.Fprintf(&b, "DNS: the PRIMARY record's health check sends clients to the SECONDARY record meanwhile; "+
+			"UPSERT the PRIMARY record as a CNAME of %s once Route53's control plane answers (running the failover Lambda again does it)\n", s.Endpoint)
+	case s.DNSChangeID != "":
 		fmt.Fprintf(&b, "DNS: %s now points at %s (change %s)\n", s.Record, s.Endpoint, s.DNSChangeID)
+	case s.DNSUpdated != nil:
+		fmt.Fprintf(&b, "DNS: %s already points at %s\n", s.Record, s.Endpoint)
 	}
 	t := s.Timings
 	fmt.Fprintf(&b, "Timings: alarm to writable %s; received to writable %s; promote to available %s; available to writable %s\n",

@@ -77,43 +77,104 @@ func (h *Handler) probePrimary(ctx context.Context, c config.Failover, creds sec
 	return false, fmt.Sprintf("no answer after %d attempts: %s", contract.PrimaryProbeAttempts, detail)
 }
 
-// promote asks RDS to promote the replica. A promotion that is already under way (RDS refuses
-// a second one with InvalidDBInstanceState) is waited for like our own.
-func (h *Handler) promote(ctx context.Context, c config.Failover, s *Summary) error {
-	s.Timings.PromoteRequestedAt = h.now()
-	_, err := h.RDS.PromoteReadReplica(ctx, &rds.PromoteReadReplicaInput{DBInstanceIdentifier: aws.String(c.ReplicaInstanceID)})
+// requestPromotion sends PromoteReadReplica. RDS refuses it with InvalidDBInstanceState while a
+// promotion is under way and while the replica is backing up; that refusal is returned as text
+// (code: message), not as an error, for the caller to wait and ask again.
+func (h *Handler) requestPromotion(ctx context.Context, c config.Failover) (refusal string, err error) {
+	_, err = h.RDS.PromoteReadReplica(ctx, &rds.PromoteReadReplicaInput{DBInstanceIdentifier: aws.String(c.ReplicaInstanceID)})
 	var ae smithy.APIError
 	if errors.As(err, &ae) && ae.ErrorCode() == "InvalidDBInstanceState" {
-		if h.Log != nil {
-			h.Log.Warn("promotion refused; waiting for the one under way", "replica", c.ReplicaInstanceID, "error", err.Error())
-		}
-		return nil
+		return ae.ErrorCode() + ": " + ae.ErrorMessage(), nil
 	}
+	return "", err
+}
+
+// promote asks RDS to promote the replica and notes when it first asked. A refusal
+// (InvalidDBInstanceState: a promotion under way, or a replica that is backing up) is not an
+// error: waitPromoted waits, and asks again once the replica is available.
+func (h *Handler) promote(ctx context.Context, c config.Failover, s *Summary) error {
+	s.Timings.PromoteRequestedAt = h.now()
+	refusal, err := h.requestPromotion(ctx, c)
 	if err != nil {
 		return fmt.Errorf("cannot promote read replica %s: %w", c.ReplicaInstanceID, err)
+	}
+	if refusal != "" {
+		s.PromoteRefusal = refusal
+		if h.Log != nil {
+			h.Log.Warn("promotion refused; waiting, and asking again once the replica is available", "replica", c.ReplicaInstanceID, "refusal", refusal)
+		}
+	}
+	return nil
+}
+
+// reissuePromotion asks RDS again to promote a replica that is available: nothing promotes it,
+// for RDS refused the first request (it was backing up, say). It counts the request in the
+// summary; the promotion's start stays the first request's.
+func (h *Handler) reissuePromotion(ctx context.Context, c config.Failover, s *Summary) error {
+	s.PromoteReissues++
+	refusal, err := h.requestPromotion(ctx, c)
+	if err != nil {
+		return fmt.Errorf("cannot re-issue the promotion of read replica %s: %w", c.ReplicaInstanceID, err)
+	}
+	if refusal != "" {
+		s.PromoteRefusal = refusal
+	}
+	if h.Log != nil {
+		h.Log.Warn("re-issued the promotion: the replica was available and still a replica", "replica", c.ReplicaInstanceID,
+			"reissue", s.PromoteReissues, "accepted", refusal == "", "refusal", refusal)
 	}
 	return nil
 }
 
 // waitPromoted polls DescribeDBInstances every POLL_INTERVAL until the instance is available
-// and no longer a replica.
-func (h *Handler) waitPromoted(ctx context.Context, c config.Failover, deadline time.Time) (types.DBInstance, error) {
+// and no longer a replica. An instance seen available and still a replica is not being
+// promoted, so PromoteReadReplica is re-issued.
+func (h *Handler) waitPromoted(ctx context.Context, c config.Failover, s *Summary, deadline time.Time) (types.DBInstance, error) {
 	for {
 		i, err := h.describe(ctx, c.ReplicaInstanceID)
-		if err == nil && status(i) == "available" && !isReplica(i) {
-			return i, nil
+		if err == nil && status(i) == "available" {
+			if !isReplica(i) {
+				return i, nil
+			}
+			if err := h.reissuePromotion(ctx, c, s); err != nil {
+				return i, err
+			}
 		}
 		if h.now().After(deadline) {
 			if err != nil {
 				return i, fmt.Errorf("%s was not promoted within %s (%s): %w", c.ReplicaInstanceID, c.PromoteTimeout, contract.EnvPromoteTimeout, err)
 			}
-			return i, fmt.Errorf("%s was not promoted within %s (%s): status %s, replica of %q", c.ReplicaInstanceID, c.PromoteTimeout,
-				contract.EnvPromoteTimeout, status(i), aws.ToString(i.ReadReplicaSourceDBInstanceIdentifier))
+			return i, notPromoted(c, i, s)
 		}
 		if err := sleep(ctx, c.PollInterval); err != nil {
 			return i, fmt.Errorf("cannot wait for %s to be promoted: %w", c.ReplicaInstanceID, err)
 		}
 	}
+}
+
+// notPromoted is the error of an instance that was not promoted in time: its state, and why
+// RDS refused to promote it.
+func notPromoted(c config.Failover, i types.DBInstance, s *Summary) error {
+	msg := fmt.Sprintf("%s was not promoted within %s (%s): status %s, replica of %q", c.ReplicaInstanceID, c.PromoteTimeout,
+		contract.EnvPromoteTimeout, status(i), aws.ToString(i.ReadReplicaSourceDBInstanceIdentifier))
+	if status(i) == "backing-up" {
+		msg += "; RDS does not promote a read replica while it is backing up"
+	}
+	if s.PromoteRefusal != "" {
+		msg += fmt.Sprintf("; PromoteReadReplica refused: %s", s.PromoteRefusal)
+	}
+	if s.PromoteReissues > 0 {
+		msg += "; re-issued " + times(s.PromoteReissues)
+	}
+	return errors.New(msg)
+}
+
+// times is "once" or "n times".
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 // waitWritable writes the heartbeat on the promoted replica every POLL_INTERVAL until a write

@@ -32,10 +32,16 @@ type Instance struct {
 	// promoting, as RDS does while it reconfigures the instance.
 	ExtraPromoteTime time.Duration
 
-	mu        sync.Mutex
-	promoting bool
-	promoteEr error
-	done      chan struct{}
+	mu          sync.Mutex
+	promoting   bool
+	promoteEr   error
+	done        chan struct{}
+	backupUntil time.Time
+}
+
+// backingUp reports whether a backup started with Server.BackUp still runs. i.mu is held.
+func (i *Instance) backingUp() bool {
+	return time.Now().Before(i.backupUntil)
 }
 
 func (i *Instance) wait() {
@@ -52,6 +58,24 @@ func (s *Server) AddInstance(i *Instance) {
 	s.mu.Lock()
 	s.instances[i.ID] = i
 	s.mu.Unlock()
+}
+
+// BackUp makes the instance back up for d from now, as RDS does in the instance's backup window:
+// DescribeDBInstances reports it backing-up, and PromoteReadReplica is refused with
+// InvalidDBInstanceState until the backup ends, then it is available again. RDS's API reference
+// of PromoteReadReplica: "a read replica cannot be promoted to a standalone instance when it is
+// in the backing-up status". The Backend is not touched: it stays a standby.
+func (s *Server) BackUp(id string, d time.Duration) error {
+	s.mu.Lock()
+	i := s.instances[id]
+	s.mu.Unlock()
+	if i == nil {
+		return fmt.Errorf("no instance %s", id)
+	}
+	i.mu.Lock()
+	i.backupUntil = time.Now().Add(d)
+	i.mu.Unlock()
+	return nil
 }
 
 // PromoteError returns the error of the instance's last promotion, if any.
@@ -92,7 +116,7 @@ func (s *Server) describe(ctx context.Context, i *Instance) xmlDBInstance {
 		DBInstanceArn:        fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", s.Region, s.Account, i.ID),
 	}
 	i.mu.Lock()
-	promoting := i.promoting
+	promoting, backingUp := i.promoting, i.backingUp()
 	i.mu.Unlock()
 	inRecovery, err := i.Backend.InRecovery(ctx)
 	switch {
@@ -101,6 +125,8 @@ func (s *Server) describe(ctx context.Context, i *Instance) xmlDBInstance {
 		x.DBInstanceStatus = "incompatible-network"
 	case promoting:
 		x.DBInstanceStatus = "modifying"
+	case backingUp:
+		x.DBInstanceStatus = "backing-up"
 	default:
 		x.DBInstanceStatus = "available"
 	}
@@ -162,13 +188,16 @@ func (s *Server) serveRDS(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 }
 
-// startPromotion refuses as RDS does when the instance is not a replica or is busy, and
-// otherwise promotes the real standby in the background, as RDS does.
+// startPromotion refuses as RDS does when the instance is not a replica or is busy (promoting,
+// backing up), and otherwise promotes the real standby in the background, as RDS does.
 func (s *Server) startPromotion(ctx context.Context, i *Instance) (code, msg string) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if i.promoting {
 		return "InvalidDBInstanceState", fmt.Sprintf("DB instance %s is not in available state (modifying).", i.ID)
+	}
+	if i.backingUp() {
+		return "InvalidDBInstanceState", fmt.Sprintf("DB instance %s is not in available state (backing-up).", i.ID)
 	}
 	inRecovery, err := i.Backend.InRecovery(ctx)
 	if err != nil {

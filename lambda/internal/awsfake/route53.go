@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const route53XMLNS = "https://route53.amazonaws.com/doc/2013-04-01/"
@@ -72,6 +73,57 @@ func (s *Server) RecordChanges() []RecordChange {
 	return slices.Clone(s.changes)
 }
 
+// Fault is how the fake answers a request instead of serving it: late, with an error, or both.
+type Fault struct {
+	// Delay holds the answer back this long, or until the client gives up; a request the
+	// client gave up on changes nothing and is recorded with the error code NoAnswer.
+	Delay time.Duration
+	// Status, Code and Message are the error answered after Delay, in the service's own error
+	// shape: 503 ServiceUnavailable or 500 InternalFailure for a failing service, 400 Throttling
+	// ("Rate exceeded") for Route53's throttling. With no Code the request is served after Delay.
+	Status  int
+	Code    string
+	Message string
+}
+
+// FailRoute53 makes the fake answer every request of a Route53 operation (ListResourceRecordSets,
+// ChangeResourceRecordSets) with f, until it is called again with a nil f. It stands in for
+// an impaired Route53 control plane, which lives in us-east-1.
+func (s *Server) FailRoute53(operation string, f *Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f == nil {
+		delete(s.faults, "route53|"+operation)
+		return
+	}
+	s.faults["route53|"+operation] = f
+}
+
+// fault applies the fault set for an operation, if any, and reports whether it answered the
+// request.
+func (s *Server) fault(w http.ResponseWriter, r *http.Request, service, op, xmlns string) bool {
+	s.mu.Lock()
+	f := s.faults[service+"|"+op]
+	s.mu.Unlock()
+	if f == nil {
+		return false
+	}
+	if f.Delay > 0 {
+		select {
+		case <-r.Context().Done():
+			s.record(r, service, op, "NoAnswer")
+			return true
+		case <-time.After(f.Delay):
+		}
+	}
+	if f.Code == "" {
+		return false
+	}
+	s.record(r, service, op, f.Code)
+	queryError(w, f.Status, xmlns, f.Code, f.Message)
+	return true
+}
+
 func fqdn(n string) string {
 	n = strings.ToLower(n)
 	if !strings.HasSuffix(n, ".") {
@@ -116,6 +168,9 @@ func (s *Server) serveRoute53(w http.ResponseWriter, r *http.Request, body []byt
 	op := "ListResourceRecordSets"
 	if r.Method == http.MethodPost {
 		op = "ChangeResourceRecordSets"
+	}
+	if s.fault(w, r, "route53", op, route53XMLNS) {
+		return
 	}
 	region := ""
 	if m := scopeRE.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {

@@ -59,6 +59,7 @@ type Server struct {
 	messages  []Message
 	zones     map[string]*zone
 	changes   []RecordChange
+	faults    map[string]*Fault
 }
 
 // Cleanup is the part of testing.TB that New needs.
@@ -75,6 +76,7 @@ func New(t Cleanup) *Server {
 		instances: map[string]*Instance{},
 		topics:    map[string]bool{},
 		zones:     map[string]*zone{},
+		faults:    map[string]*Fault{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL

@@ -62,6 +62,7 @@ type Failover struct {
 	TopicARN            string
 	PromoteTimeout      time.Duration
 	PollInterval        time.Duration
+	DNSTimeout          time.Duration
 }
 
 // sslModes are the sslmode values libpq (and pgx) accept.
@@ -198,6 +199,7 @@ func LoadFailover(lookup Lookup) (Failover, error) {
 		TopicARN:            r.required(contract.EnvTopicARN),
 		PromoteTimeout:      r.duration(contract.EnvPromoteTimeout, contract.DefaultPromoteTimeout),
 		PollInterval:        r.duration(contract.EnvPollInterval, contract.DefaultPollInterval),
+		DNSTimeout:          r.duration(contract.EnvDNSTimeout, contract.DefaultDNSTimeout),
 	}
 	if err := r.err(); err != nil {
 		return Failover{}, fmt.Errorf("cannot load the failover configuration: %w", err)

@@ -122,7 +122,7 @@ func TestLoadFailover(t *testing.T) {
 		DB: wantDB, AlarmName: "orders-dr-failover", ReplicaInstanceID: "orders-dr",
 		HostedZoneID: "Z0123456789ABC", RecordName: "db.orders.example.com", RecordSetIdentifier: "orders-primary",
 		RecordTTL: 30, TopicARN: "arn:aws:sns:us-west-2:111122223333:orders-dr",
-		PromoteTimeout: 10 * time.Minute, PollInterval: 10 * time.Second,
+		PromoteTimeout: 10 * time.Minute, PollInterval: 10 * time.Second, DNSTimeout: 15 * time.Second,
 	}
 	type want struct {
 		c   Failover
@@ -139,11 +139,11 @@ func TestLoadFailover(t *testing.T) {
 			want:   want{c: wantFO},
 		},
 		"Overrides": {
-			reason: "TTL, timeout and poll interval can be set.",
-			env:    with(foEnv, map[string]string{contract.EnvRecordTTL: "5", contract.EnvPromoteTimeout: "2m", contract.EnvPollInterval: "250ms"}),
+			reason: "TTL, timeouts and poll interval can be set.",
+			env:    with(foEnv, map[string]string{contract.EnvRecordTTL: "5", contract.EnvPromoteTimeout: "2m", contract.EnvPollInterval: "250ms", contract.EnvDNSTimeout: "5"}),
 			want: want{c: func() Failover {
 				f := wantFO
-				f.RecordTTL, f.PromoteTimeout, f.PollInterval = 5, 2*time.Minute, 250*time.Millisecond
+				f.RecordTTL, f.PromoteTimeout, f.PollInterval, f.DNSTimeout = 5, 2*time.Minute, 250*time.Millisecond, 5*time.Second
 				return f
 			}()},
 		},
