@@ -331,6 +331,21 @@ func validationSchemas(t *testing.T) string {
 			}
 		}
 	}
+	// The ClusterUsages' CRD, from Crossplane core's module (tools/xpcore pins it).
+	list := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/crossplane/crossplane/v2")
+	list.Dir = filepath.Join("tools", "xpcore")
+	xp, err := list.Output()
+	if err != nil {
+		t.Fatalf("cannot find Crossplane core in the module cache: %v %s", err, stderr(err))
+	}
+	usages := filepath.Join(strings.TrimSpace(string(xp)), "cluster", "crds", "protection.crossplane.io_clusterusages.yaml")
+	b, err := os.ReadFile(usages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, filepath.Base(usages)), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	xrd, err := os.ReadFile("apis/definition.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -10,8 +10,11 @@ import (
 	"github.com/pgdr/function-postgres-dr/apis/v1alpha1"
 )
 
-// ConnectionSecretKeys are the keys of the claim's connection secret.
-var ConnectionSecretKeys = []string{"endpoint", "readerEndpoint", "port", "username", "password", "database"} //nolint:gochecknoglobals // A constant list.
+// ConnectionSecretKeys are the keys of the claim's connection secret. Crossplane publishes only
+// the keys the XRD lists.
+var ConnectionSecretKeys = []string{ //nolint:gochecknoglobals // A constant list.
+	"endpoint", "endpointSSLMode", "instanceEndpoint", "instanceEndpointSSLMode", "readerEndpoint", "port", "username", "password", "database",
+}
 
 // CompositionName is the name of the Composition the XRD defaults to.
 const CompositionName = "xpostgresdrs.pgdr.io"

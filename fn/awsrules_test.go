@@ -5,13 +5,16 @@ import (
 	"strings"
 	"testing"
 
-	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
-
 	"github.com/google/go-cmp/cmp"
-	"github.com/pgdr/function-postgres-dr/lambda/contract"
+
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
+
+	rdsv1beta3 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta3"
+
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
 )
 
 // The AWS and Terraform rules the composed resources follow, each case naming its source: the
@@ -261,6 +264,69 @@ func TestLambdaWaitsForItsLogGroup(t *testing.T) {
 			_, got := d.Resources[lambdaName(contract.FunctionFailover)]
 			if got != tc.want {
 				t.Errorf("\n%s\nfunction desired: %v, want %v; waiting for %v", tc.reason, got, tc.want, d.Waiting)
+			}
+		})
+	}
+}
+
+func TestReplicaNeverAskedEmpty(t *testing.T) {
+	// An empty replicateSourceDb would promote the replica (Terraform's resourceInstanceUpdate,
+	// internal/service/rds/instance.go, promotes when replicate_source_db changes to ""), and an
+	// empty kmsKeyId would replace it: when neither the primary's ARN nor the DR key's ARN is
+	// observed and the replica reports none, it is withheld, and kept as observed.
+	p := testPlan(t, builderSpec)
+	full := dataLayer(t, p, false)
+	bare := func(o observedState) {
+		at, _ := o[DBInstanceName(RoleDR)].Resource.Object["status"].(map[string]any)["atProvider"].(map[string]any)
+		delete(at, "replicateSourceDb")
+		delete(at, "kmsKeyId")
+		delete(at, "arn")
+		fp, _ := o[DBInstanceName(RoleDR)].Resource.Object["spec"].(map[string]any)["forProvider"].(map[string]any)
+		delete(fp, "replicateSourceDb")
+		delete(fp, "kmsKeyId")
+	}
+	cases := map[string]struct {
+		reason string
+		edit   func(o observedState)
+		want   bool
+	}{
+		"AllObserved": {
+			reason: "The primary's ARN and the DR key's: the replica is desired.",
+			edit:   func(observedState) {},
+			want:   true,
+		},
+		"ReplicaReportsItsOwn": {
+			reason: "Neither ARN observed, but the replica reports its source and key: desired with those.",
+			edit: func(o observedState) {
+				delete(o, DBInstanceName(RolePrimary))
+				delete(o, keyName(RoleDR))
+			},
+			want: true,
+		},
+		"NothingKnown": {
+			reason: "Neither ARN observed and the replica reports none: withheld, not asked for with empty values.",
+			edit: func(o observedState) {
+				delete(o, DBInstanceName(RolePrimary))
+				delete(o, keyName(RoleDR))
+				bare(o)
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			o := observedState{}
+			for n, oc := range full {
+				o[n] = resource.ObservedComposed{Resource: oc.Resource.DeepCopy()}
+			}
+			tc.edit(o)
+			d := newDesired(clusterFlavour{}, p.ProviderConfig)
+			buildDatabase(p, o, detectFailover(p, o), d)
+			r, got := d.Resources[DBInstanceName(RoleDR)].(*rdsv1beta3.Instance)
+			if got != tc.want {
+				t.Fatalf("\n%s\nreplica desired: %v, want %v; waiting for %v", tc.reason, got, tc.want, d.Waiting)
+			}
+			if got && (deref(r.Spec.ForProvider.ReplicateSourceDB) == "" || deref(r.Spec.ForProvider.KMSKeyID) == "") {
+				t.Errorf("\n%s\nreplica asked for with source %q and key %q", tc.reason, deref(r.Spec.ForProvider.ReplicateSourceDB), deref(r.Spec.ForProvider.KMSKeyID))
 			}
 		})
 	}

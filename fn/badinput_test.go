@@ -50,6 +50,15 @@ func TestBadInput(t *testing.T) {
 		"UsernameTooLong":     {"A 17-character user name.", testInput, spec(`"postgres":{"username":"` + strings.Repeat("u", 17) + `"}`), want{"spec.postgres.username", strings.Repeat("u", 17), "at most 16"}},
 		"ForceSSLOff":         {"Turning TLS off.", testInput, spec(`"postgres":{"parameters":{"rds.force_ssl":"0"}}`), want{"spec.postgres.parameters[rds.force_ssl]", `"0"`, "remove the parameter"}},
 		"MultiAZString":       {"multiAZ as a string.", testInput, spec(`"postgres":{"multiAZ":"yes"}`), want{"spec.postgres.multiAZ", "a string", "boolean"}},
+		// Parameter names: Terraform lowercases a name both ways (expandParameters and
+		// flattenParameters, internal/service/rds/flex.go), so a name with capitals never matches
+		// what is observed; custom options are "an extension name, then a dot, then the parameter
+		// name proper" (PostgreSQL docs, runtime-config-custom.html).
+		"ParameterCapitals":   {"A parameter name with capitals.", testInput, spec(`"postgres":{"parameters":{"Work_Mem":"65536"}}`), want{"spec.postgres.parameters[Work_Mem]", `"Work_Mem"`, "use work_mem"}},
+		"ParameterHyphen":     {"A parameter name with a hyphen.", testInput, spec(`"postgres":{"parameters":{"work-mem":"65536"}}`), want{"spec.postgres.parameters[work-mem]", `"work-mem"`, "such as work_mem or pg_stat_statements.track"}},
+		"ParameterEmptyPart":  {"Two dots in a row: no extension's parameter.", testInput, spec(`"postgres":{"parameters":{"pg_stat_statements..track":"all"}}`), want{"spec.postgres.parameters[pg_stat_statements..track]", `"pg_stat_statements..track"`, "a dot after an extension's name"}},
+		"ParameterDigitFirst": {"A parameter name starting with a digit.", testInput, spec(`"postgres":{"parameters":{"2pc":"on"}}`), want{"spec.postgres.parameters[2pc]", `"2pc"`, "starting with a letter"}},
+		"ForceSSLCapitals":    {"rds.force_ssl in capitals, to slip TLS off past the check.", testInput, spec(`"postgres":{"parameters":{"RDS.FORCE_SSL":"0"}}`), want{"spec.postgres.parameters[RDS.FORCE_SSL]", `"RDS.FORCE_SSL"`, "use rds.force_ssl"}},
 		// Network.
 		"OverlappingCIDRs": {"Overlapping VPCs.", testInput, spec(`"network":{"primaryCIDR":"10.0.0.0/16","drCIDR":"10.0.0.0/16"}`), want{"spec.network.drCIDR", `"10.0.0.0/16"`, "e.g. 10.1.0.0/16"}},
 		"CIDRGarbage":      {"Not a CIDR.", testInput, spec(`"network":{"primaryCIDR":"ten.zero"}`), want{"spec.network.primaryCIDR", `"ten.zero"`, "10.0.0.0/16"}},
@@ -73,6 +82,10 @@ func TestBadInput(t *testing.T) {
 		"RecordName":      {"A record name with a dot.", testInput, spec(`"failover":{"recordName":"db.primary"}`), want{"spec.failover.recordName", `"db.primary"`, "such as db"}},
 		"ProviderConfig":  {"A 300-character provider config name.", testInput, spec(`"providerConfigName":"` + strings.Repeat("p", 300) + `"`), want{"spec.providerConfigName", "Too long", "253"}},
 		"DeletionProtStr": {"deletionProtection as a string.", testInput, spec(`"deletionProtection":"no"`), want{"spec.deletionProtection", "a string", "boolean"}},
+		// A ProviderConfig is a Kubernetes object: its name is a DNS-1123 subdomain
+		// (k8s.io/apimachinery validation.IsDNS1123Subdomain, as the API server checks names).
+		"ProviderCfgCaps": {"A provider config name with capitals and an underscore.", testInput, spec(`"providerConfigName":"AWS_Prod"`), want{"spec.providerConfigName", `"AWS_Prod"`, "such as aws-prod"}},
+		"ProviderCfgDash": {"A provider config name ending in a hyphen.", testInput, spec(`"providerConfigName":"aws-"`), want{"spec.providerConfigName", `"aws-"`, "starting and ending with a letter or digit"}},
 		// The Input.
 		"NoInput":          {"A step without input.", "", spec(`"postgres":{}`), want{"input", "fn.pgdr.io/v1alpha1", "add input"}},
 		"InputWrongKind":   {"An input of another kind.", `{"apiVersion":"fn.pgdr.io/v1alpha1","kind":"Other"}`, spec(`"postgres":{}`), want{"input", `"fn.pgdr.io/v1alpha1/Other"`, "kind Input"}},
@@ -81,6 +94,7 @@ func TestBadInput(t *testing.T) {
 		"InputNoBucket":    {"Artifacts without a bucket.", `{"apiVersion":"fn.pgdr.io/v1alpha1","kind":"Input","accountID":"123456789012","lambdaArtifacts":[{"region":"us-east-2"}]}`, spec(`"postgres":{}`), want{"input.lambdaArtifacts[0].bucket", "Required", "make lambda"}},
 		"InputBadClass":    {"An allowed class that is not one.", `{"apiVersion":"fn.pgdr.io/v1alpha1","kind":"Input","accountID":"123456789012","allowedInstanceClasses":["big"]}`, spec(`"postgres":{}`), want{"input.allowedInstanceClasses[0]", `"big"`, "db.r6g.large"}},
 		"InputWrongType":   {"An account id that is a number.", `{"apiVersion":"fn.pgdr.io/v1alpha1","kind":"Input","accountID":123456789012}`, spec(`"postgres":{}`), want{"input", "accountID", "fn.pgdr.io/v1alpha1 Input"}},
+		"InputProviderCfg": {"An Input's provider config name with a space.", strings.Replace(testInput, `"providerConfigName":"aws"`, `"providerConfigName":"aws prod"`, 1), spec(`"postgres":{}`), want{"input.providerConfigName", `"aws prod"`, "such as aws-prod"}},
 		"InputDuplicateRg": {"Artifacts listed twice for a region.", `{"apiVersion":"fn.pgdr.io/v1alpha1","kind":"Input","accountID":"123456789012","lambdaArtifacts":[{"region":"us-east-2","bucket":"a"},{"region":"us-east-2","bucket":"b"}]}`, spec(`"postgres":{}`), want{"input.lambdaArtifacts[1].region", `"us-east-2"`, "Duplicate"}},
 	}
 	for name, tc := range cases {

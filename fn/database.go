@@ -61,14 +61,15 @@ func parameterFamily(major int) string { return fmt.Sprintf("postgres%d", major)
 
 // buildDatabase adds both regions' subnet groups, parameter groups and monitoring roles, the
 // Multi-AZ primary, and, once the primary's and the DR key's ARNs are observed, the encrypted
-// cross-region read replica and the replication of automated backups into the DR region.
+// cross-region read replica and the replication of the writer's automated backups into the
+// other region.
 func buildDatabase(p *xrPlan, o observedState, st failoverState, d *desiredState) {
 	for _, role := range roles {
 		buildDBSupport(p, d, role)
 	}
 	buildPrimary(p, o, d)
 	buildReplica(p, o, st, d)
-	buildBackupReplication(p, o, d)
+	buildBackupReplication(p, o, st, d)
 }
 
 func buildDBSupport(p *xrPlan, d *desiredState, role Role) {
@@ -112,7 +113,7 @@ func buildDBSupport(p *xrPlan, d *desiredState, role Role) {
 	d.Add(mon, named(&iamv1beta1.Role{
 		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
 			Description:      new("RDS enhanced monitoring of " + p.Names.DBInstance(role)),
-			AssumeRolePolicy: assumeRole("monitoring.rds.amazonaws.com").JSON(),
+			AssumeRolePolicy: assumeRoleFor("monitoring.rds.amazonaws.com", p.AccountID()).JSON(),
 			Tags:             p.Tags(role, p.Names.IAM(role, "rds-monitoring")),
 		}},
 	}, p.Names.IAM(role, "rds-monitoring")))
@@ -205,9 +206,19 @@ func buildReplica(p *xrPlan, o observedState, st failoverState, d *desiredState)
 		}
 		return
 	}
+	dr := observedInstance(o, RoleDR)
 	if keyARN == "" {
-		// observedState before, its key not now: keep asking for what the instance was made with.
-		keyARN = deref(observedInstance(o, RoleDR).Status.AtProvider.KMSKeyID)
+		// Observed before, its key not now: keep asking for what the instance was made with.
+		keyARN = firstOf(deref(dr.Status.AtProvider.KMSKeyID), deref(dr.Spec.ForProvider.KMSKeyID))
+	}
+	if st.Writer == RolePrimary && srcARN == "" {
+		srcARN = firstOf(deref(dr.Status.AtProvider.ReplicateSourceDB), deref(dr.Spec.ForProvider.ReplicateSourceDB))
+	}
+	if keyARN == "" || (st.Writer == RolePrimary && srcARN == "") {
+		// An empty key would replace the instance and an empty source promote it: withheld, the
+		// observed instance is kept as it is (keepObserved) until both are known again.
+		d.Wait(fmt.Sprintf("the DR replica's key and source ARNs (%s, %s), to keep asking for the replica it is", keyName(RoleDR), DBInstanceName(RolePrimary)))
+		return
 	}
 	fp := instanceCommon(p, d, RoleDR, keyARN)
 	fp.InstanceClass = new(p.Spec.Postgres.DRInstanceClass)
@@ -215,9 +226,6 @@ func buildReplica(p *xrPlan, o observedState, st failoverState, d *desiredState)
 	// failover must not meet the replica in the primary's window.
 	fp.BackupWindow = new(replicaBackupWindow(p.Spec.Postgres.BackupWindow, p.Spec.Postgres.MaintenanceWindow))
 	if st.Writer == RolePrimary {
-		if srcARN == "" {
-			srcARN = deref(observedInstance(o, RoleDR).Status.AtProvider.ReplicateSourceDB)
-		}
 		fp.ReplicateSourceDB = new(srcARN)
 		// RDS refuses DeleteDBInstance of a read replica that names a final snapshot; once
 		// promoted it is a database of its own and gets one like the primary's.
@@ -228,16 +236,39 @@ func buildReplica(p *xrPlan, o observedState, st failoverState, d *desiredState)
 	d.Add(DBInstanceName(RoleDR), r)
 }
 
-// buildBackupReplication copies the primary's automated backups into the DR region, encrypted
-// with the DR key: point-in-time restore there even if the replica is lost.
-func buildBackupReplication(p *xrPlan, o observedState, d *desiredState) {
-	srcARN, keyARN := dbInstanceARN(o, RolePrimary), keyARN(o, RoleDR)
-	if srcARN == "" || keyARN == "" {
-		return // buildReplica says what it waits for: the same ARNs.
+// backupReplicationName is the resource name of the replication of automated backups into a
+// region. It lives in that region, the destination (RDS starts a replication in the region the
+// copies go to), so each direction has its own name: dr- copies the primary's backups into the DR
+// region, primary- the DR instance's into the primary region.
+func backupReplicationName(dst Role) resource.Name { return resourceName(dst, "db-backup-replication") }
+
+// buildBackupReplication copies the writer's automated backups into the other region, encrypted
+// with that region's key: point-in-time restore there even if the writer's region is lost. While
+// the primary writes, the primary's go to the DR region; once the DR instance writes, its own go
+// to the primary region, and the copies of the old primary's stop (RDS keeps those already made
+// for their retention period). The DR instance's are replicated once it is observed promoted:
+// before that it is a replica, and its backups are not the writer's.
+func buildBackupReplication(p *xrPlan, o observedState, st failoverState, d *desiredState) {
+	src, dst := st.Writer, st.Writer.Peer()
+	srcARN, keyARN := dbInstanceARN(o, src), keyARN(o, dst)
+	if src == RolePrimary {
+		if srcARN == "" || keyARN == "" {
+			return // buildReplica says what it waits for: the same ARNs.
+		}
+	} else {
+		dr := observedInstance(o, src).Status.AtProvider
+		switch {
+		case srcARN == "" || deref(dr.ReplicateSourceDB) != "":
+			d.Wait(fmt.Sprintf("the DR database (%s) to be observed promoted, to replicate its automated backups into the primary region", DBInstanceName(src)))
+			return
+		case keyARN == "":
+			d.Wait(fmt.Sprintf("the primary KMS key's ARN (%s), to encrypt the DR database's automated backups replicated into the primary region", keyName(dst)))
+			return
+		}
 	}
-	d.Add(resourceName(RoleDR, "db-backup-replication"), &rdsv1beta1.DBInstanceAutomatedBackupsReplication{
+	d.Add(backupReplicationName(dst), &rdsv1beta1.DBInstanceAutomatedBackupsReplication{
 		Spec: rdsv1beta1.DBInstanceAutomatedBackupsReplicationSpec{ForProvider: rdsv1beta1.DBInstanceAutomatedBackupsReplicationParameters{
-			Region:              new(p.Regions[RoleDR].Region),
+			Region:              new(p.Regions[dst].Region),
 			SourceDBInstanceArn: new(srcARN),
 			KMSKeyID:            new(keyARN),
 			RetentionPeriod:     new(float64(p.Spec.Postgres.BackupRetentionDays)),
@@ -297,4 +328,14 @@ func overlaps(aStart, aEnd, bStart, bEnd int) bool {
 
 func formatWindow(s, e int) string {
 	return fmt.Sprintf("%02d:%02d-%02d:%02d", s/60, s%60, e/60, e%60)
+}
+
+// firstOf returns the first of the values that is not empty, or "".
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -3,6 +3,7 @@ package fn
 import (
 	"maps"
 
+	protectionv1beta1 "github.com/crossplane/crossplane/apis/v2/protection/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -26,6 +27,8 @@ type desiredState struct {
 	providerConfig string
 	Resources      map[resource.Name]managed
 	Order          []resource.Name
+	Usages         map[resource.Name]*protectionv1beta1.ClusterUsage
+	UsageOrder     []resource.Name
 	Waiting        []string
 	empty          map[resource.Name][]string
 	err            error
@@ -67,6 +70,23 @@ func (d *desiredState) SetEmpty(name resource.Name, path string) {
 		d.empty = map[resource.Name][]string{}
 	}
 	d.empty[name] = append(d.empty[name], path)
+}
+
+// AddUsage asks for a ClusterUsage under a composition-resource name. A usage is no cloud
+// resource: it is Ready as soon as it exists, and does not gate the XR's readiness.
+func (d *desiredState) AddUsage(name resource.Name, u *protectionv1beta1.ClusterUsage) {
+	if _, ok := d.Usages[name]; ok || d.Resources[name] != nil {
+		if d.err == nil {
+			d.err = errors.Errorf("composed resource %q is desired twice: each composition-resource name must be built once", name)
+		}
+		return
+	}
+	if d.Usages == nil {
+		d.Usages = map[resource.Name]*protectionv1beta1.ClusterUsage{}
+	}
+	u.SetLabels(map[string]string{labelResource: string(name)})
+	d.UsageOrder = append(d.UsageOrder, name)
+	d.Usages[name] = u
 }
 
 // Err returns the first name Add refused, as an error.

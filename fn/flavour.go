@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	protectionv1beta1 "github.com/crossplane/crossplane/apis/v2/protection/v1beta1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
@@ -67,6 +68,7 @@ func (clusterFlavour) Selector(labels map[string]string) *xpv1.Selector {
 
 // schemeBuilders register the provider-aws kinds the function composes.
 var schemeBuilders = []func(*runtime.Scheme) error{ //nolint:gochecknoglobals // A constant list.
+	protectionv1beta1.AddToScheme,
 	cloudwatchv1beta2.AddToScheme,
 	cloudwatcheventsv1beta1.AddToScheme,
 	cloudwatcheventsv1beta2.AddToScheme,

@@ -147,6 +147,15 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		}
 		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: readiness(o, name)}
 	}
+	for _, name := range d.UsageOrder {
+		cd, err := composed.From(d.Usages[name])
+		if err != nil {
+			response.Fatal(rsp, errors.Wrapf(err, "cannot convert composed resource %q", name))
+			return rsp, nil
+		}
+		delete(cd.Object, "status")
+		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: resource.ReadyTrue}
+	}
 	if st.PromotedOutOfBand {
 		if kept := keepObserved(o, desired, true); len(kept) > 0 {
 			response.Normalf(rsp, "The replica was promoted out of band: keeping %d resources of the replicating graph until spec.activeRegion says what is permanent", len(kept)).TargetCompositeAndClaim()
@@ -223,5 +232,6 @@ func buildAll(p *xrPlan, o observedState, st failoverState) (*desiredState, erro
 	if err := buildLambdas(p, o, st, d); err != nil {
 		return nil, err
 	}
+	buildUsages(st, d)
 	return d, d.Err()
 }

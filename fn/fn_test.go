@@ -204,10 +204,10 @@ func TestRunFunctionStaging(t *testing.T) {
 			passes: 1,
 			want: want{
 				present: map[resource.Name]map[string]any{
-					"primary-peering":           {"spec.forProvider.peerRegion": "us-east-2", "spec.forProvider.region": "us-east-1"},
+					"primary-peering":         {"spec.forProvider.peerRegion": "us-east-2", "spec.forProvider.region": "us-east-1"},
 					"primary-rt-private-peer": {"spec.forProvider.destinationCidrBlock": "10.1.0.0/16"},
-					"dr-kms-key":                {"spec.forProvider.region": "us-east-2"},
-					"primary-db-instance":       {"spec.forProvider.storageEncrypted": true, "spec.forProvider.multiAz": true, "spec.forProvider.publiclyAccessible": false, "spec.forProvider.deletionProtection": true, "spec.forProvider.skipFinalSnapshot": false, "spec.forProvider.autoGeneratePassword": true, "spec.forProvider.manageMasterUserPassword": nil, "spec.forProvider.engineVersion": "16"},
+					"dr-kms-key":              {"spec.forProvider.region": "us-east-2"},
+					"primary-db-instance":     {"spec.forProvider.storageEncrypted": true, "spec.forProvider.multiAz": true, "spec.forProvider.publiclyAccessible": false, "spec.forProvider.deletionProtection": true, "spec.forProvider.skipFinalSnapshot": false, "spec.forProvider.autoGeneratePassword": true, "spec.forProvider.manageMasterUserPassword": nil, "spec.forProvider.engineVersion": "16"},
 				},
 				absent: []resource.Name{"dr-peering-accepter", "dr-db-instance"},
 				waiting: []string{

@@ -63,6 +63,7 @@ func validateInput(in *inputv1alpha1.Input) field.ErrorList {
 			errs = append(errs, field.Invalid(ip.Child("allowedInstanceClasses").Index(i), c, "must be an RDS instance class such as db.r6g.large"))
 		}
 	}
+	errs = append(errs, validateProviderConfigName(ip.Child("providerConfigName"), in.ProviderConfigName)...)
 	for k := range in.DefaultTags {
 		if len(k) > 128 || k == "" {
 			errs = append(errs, field.Invalid(ip.Child("defaultTags").Key(k), k, "tag keys must be 1 to 128 characters"))

@@ -333,7 +333,7 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 	// Lambda would otherwise make the group itself, unencrypted and kept forever: before the
 	// function is created the group must exist in AWS, not only be asked for. (A function that
 	// exists is not withheld for it: that would delete the function.)
-	if !o.Ready(logs) && !(o.Exists(logs) && o.Exists(lambdaName(l.function))) {
+	if !o.Ready(logs) && (!o.Exists(logs) || !o.Exists(lambdaName(l.function))) {
 		d.Wait(fmt.Sprintf("the %s Lambda's log group (%s) to be ready", l.function, logs))
 		return false
 	}

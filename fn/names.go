@@ -74,9 +74,30 @@ func (n awsNames) RDSGroup(role Role, purpose string) string {
 	return fit(n.Base+"-"+string(role)+"-"+purpose, maxRDSName)
 }
 
-// Bucket is the globally unique name of a region's backup bucket.
-func (n awsNames) Bucket(region string) string {
-	return fit(n.Base+"-backup-"+region, maxBucketName)
+// reservedBucketPrefixes are the prefixes S3 refuses at the start of a general purpose bucket's
+// name (xn-- cannot occur: sanitize leaves no two hyphens in a row).
+var reservedBucketPrefixes = []string{"sthree-", "amzn-s3-demo-"} //nolint:gochecknoglobals // A constant list.
+
+// Bucket is the name of a region's backup bucket: <claim>-<hash>-backup-<account>-<region>. S3
+// names are global across every account of a partition, so the account is part of the name, and
+// the claim's part is cut so that the whole fits S3's 63 characters; the hash, the account and
+// the region are never cut. An existing bucket keeps the name it was created with (see
+// bucketAWSName): this is the name of a new one.
+func (n awsNames) Bucket(account, region string) string {
+	suffix := "-backup-" + region
+	if account != "" {
+		suffix = "-backup-" + account + "-" + region
+	}
+	claim, hash := n.Base[:len(n.Base)-hashLen-1], n.Base[len(n.Base)-hashLen:]
+	for _, p := range reservedBucketPrefixes {
+		if strings.HasPrefix(claim+"-", p) {
+			claim = "x" + claim
+		}
+	}
+	if keep := maxBucketName - len(suffix) - len(hash) - 1; len(claim) > keep {
+		claim = strings.TrimRight(claim[:keep], "-")
+	}
+	return claim + "-" + hash + suffix
 }
 
 // IAM is the name of an IAM role or policy.

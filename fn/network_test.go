@@ -38,26 +38,38 @@ type (
 		Region, AZ, CIDR, VPC, Tier string
 		PublicIPs                   bool
 	}
-	netNAT struct{ Region, Subnet, EIP string }
+	// netInVPC is a resource of a region's VPC: a route table or an internet gateway.
+	netInVPC struct{ Region, VPC string }
+	netEIP   struct{ Region, Domain string }
+	netNAT   struct{ Region, Subnet, EIP string }
 	// netRoute is a route: through a NAT or internet gateway (Via), or a peering.
 	netRoute struct{ Region, RouteTable, Destination, Via string }
 )
 
 type networkSummary struct {
-	VPCs    map[resource.Name]netVPC
-	Subnets map[resource.Name]netSubnet
-	NATs    map[resource.Name]netNAT
-	Routes  map[resource.Name]netRoute
+	VPCs             map[resource.Name]netVPC
+	Subnets          map[resource.Name]netSubnet
+	RouteTables      map[resource.Name]netInVPC
+	InternetGateways map[resource.Name]netInVPC
+	EIPs             map[resource.Name]netEIP
+	NATs             map[resource.Name]netNAT
+	Routes           map[resource.Name]netRoute
 	// Associations maps a subnet to its route table.
 	Associations map[resource.Name]string
 }
 
-func summarizeNetwork(t *testing.T, d *desiredState) networkSummary {
-	t.Helper()
-	s := networkSummary{
-		VPCs: map[resource.Name]netVPC{}, Subnets: map[resource.Name]netSubnet{}, NATs: map[resource.Name]netNAT{},
+func newNetworkSummary() networkSummary {
+	return networkSummary{
+		VPCs: map[resource.Name]netVPC{}, Subnets: map[resource.Name]netSubnet{},
+		RouteTables: map[resource.Name]netInVPC{}, InternetGateways: map[resource.Name]netInVPC{},
+		EIPs: map[resource.Name]netEIP{}, NATs: map[resource.Name]netNAT{},
 		Routes: map[resource.Name]netRoute{}, Associations: map[resource.Name]string{},
 	}
+}
+
+func summarizeNetwork(t *testing.T, d *desiredState) networkSummary {
+	t.Helper()
+	s := newNetworkSummary()
 	for name, mr := range d.Resources {
 		switch r := mr.(type) {
 		case *ec2v1beta1.VPC:
@@ -66,6 +78,15 @@ func summarizeNetwork(t *testing.T, d *desiredState) networkSummary {
 		case *ec2v1beta1.Subnet:
 			fp := r.Spec.ForProvider
 			s.Subnets[name] = netSubnet{deref(fp.Region), deref(fp.AvailabilityZone), deref(fp.CidrBlock), selectorTarget(fp.VPCIDSelector), r.GetLabels()[labelTier], deref(fp.MapPublicIPOnLaunch)}
+		case *ec2v1beta1.RouteTable:
+			fp := r.Spec.ForProvider
+			s.RouteTables[name] = netInVPC{deref(fp.Region), selectorTarget(fp.VPCIDSelector)}
+		case *ec2v1beta1.InternetGateway:
+			fp := r.Spec.ForProvider
+			s.InternetGateways[name] = netInVPC{deref(fp.Region), selectorTarget(fp.VPCIDSelector)}
+		case *ec2v1beta1.EIP:
+			fp := r.Spec.ForProvider
+			s.EIPs[name] = netEIP{deref(fp.Region), deref(fp.Domain)}
 		case *ec2v1beta1.NATGateway:
 			fp := r.Spec.ForProvider
 			s.NATs[name] = netNAT{deref(fp.Region), selectorTarget(fp.SubnetIDSelector), selectorTarget(fp.AllocationIDSelector)}
@@ -90,7 +111,12 @@ type regionNetwork struct {
 	region string
 	vpc    string
 	azs    []string
-	// cidrs are the planned subnets of each tier, in the order of azs.
+	// lambdas is whether the Lambdas run in the region. Only then does it have public and lambda
+	// subnets, an internet gateway, NATs with their EIPs and private route tables, the Lambda and
+	// endpoints security groups and the interface endpoints; otherwise it has its database
+	// subnets, one private route table without a default route and the database security group.
+	lambdas bool
+	// cidrs are the planned subnets of each tier the region has, in the order of azs.
 	cidrs map[subnetTier][]string
 	// nats are the AZ letters with a NAT gateway.
 	nats []string
@@ -102,14 +128,26 @@ type regionNetwork struct {
 func (w regionNetwork) expect(role Role, s *networkSummary) {
 	vpc := string(vpcName(role))
 	s.VPCs[vpcName(role)] = netVPC{Region: w.region, CIDR: w.vpc, DNSSupport: true, DNSHostnames: true}
-	for _, tier := range tiers {
+	for tier, cidrs := range w.cidrs {
 		for i, az := range w.azs {
-			s.Subnets[subnetName(role, tier, az)] = netSubnet{Region: w.region, AZ: az, CIDR: w.cidrs[tier][i], VPC: vpc, Tier: string(tier)}
+			s.Subnets[subnetName(role, tier, az)] = netSubnet{Region: w.region, AZ: az, CIDR: cidrs[i], VPC: vpc, Tier: string(tier)}
 		}
 	}
+	if !w.lambdas {
+		rt := resourceName(role, "rt", "private")
+		s.RouteTables[rt] = netInVPC{w.region, vpc}
+		for _, az := range w.azs {
+			s.Associations[subnetName(role, tierDatabase, az)] = string(rt)
+		}
+		return
+	}
+	s.InternetGateways[resourceName(role, "igw")] = netInVPC{w.region, vpc}
+	s.RouteTables[resourceName(role, "rt", "public")] = netInVPC{w.region, vpc}
 	s.Routes[resourceName(role, "route", "public", "default")] = netRoute{w.region, string(resourceName(role, "rt", "public")), "0.0.0.0/0", string(resourceName(role, "igw"))}
 	for _, l := range w.nats {
+		s.EIPs[resourceName(role, "eip", l)] = netEIP{w.region, "vpc"}
 		s.NATs[resourceName(role, "nat", l)] = netNAT{w.region, string(resourceName(role, "subnet", "public", l)), string(resourceName(role, "eip", l))}
+		s.RouteTables[resourceName(role, "rt", "private", l)] = netInVPC{w.region, vpc}
 		s.Routes[resourceName(role, "route", "private", l, "default")] = netRoute{w.region, string(resourceName(role, "rt", "private", l)), "0.0.0.0/0", string(resourceName(role, "nat", l))}
 	}
 	for i, az := range w.azs {
@@ -119,27 +157,46 @@ func (w regionNetwork) expect(role Role, s *networkSummary) {
 	}
 }
 
+// databaseOnly is every network resource, by name, of a region without the Lambdas before the
+// peering: nothing but these.
+func (w regionNetwork) databaseOnly(role Role) []string {
+	r := string(role)
+	out := []string{r + "-vpc", r + "-rt-private", r + "-sg-database", r + "-sgr-database-pg-vpc", r + "-sgr-database-pg-peer"}
+	for _, az := range w.azs {
+		subnet := r + "-subnet-database-" + az[len(az)-1:]
+		out = append(out, subnet, subnet+"-rta")
+	}
+	slices.Sort(out)
+	return out
+}
+
 func TestBuildNetwork(t *testing.T) {
+	if lambdaRegion != RoleDR {
+		t.Fatalf("these cases are written for the Lambdas in the DR region, not in %s", lambdaRegion)
+	}
 	cases := map[string]struct {
 		reason string
 		spec   string
 		want   map[Role]regionNetwork
 	}{
 		"DefaultsThreeAZsTwoNATs": {
-			reason: "The default plan: /16 VPCs, /24 subnets in slots 0, 8 and 16 of each tier over the region's first three AZs, NATs in the first two AZs and the third AZ routed through the first NAT.",
+			reason: "The default plan: /16 VPCs, /24 subnets in slots 0, 8 and 16 of each tier over the region's first three AZs. The DR region, where the Lambdas run, has all three tiers, NATs in the first two AZs and the third AZ routed through the first NAT; the primary has only its database subnets (slot 8) and one private route table.",
 			spec:   builderSpec,
 			want: map[Role]regionNetwork{
+				// The Lambdas run in the DR region (lambdaRegion), so nothing in the primary
+				// region needs public or lambda subnets, an internet gateway, NAT (to reach AWS
+				// APIs), interface endpoints or the Lambda and endpoints security groups: the
+				// primary's network is its database's, and its one private route table has no
+				// default route, only the route to the peer VPC (TestNetworkPeering). The
+				// database subnets keep their slots of the plan.
 				RolePrimary: {
 					region: "us-east-1", vpc: "10.0.0.0/16", azs: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
 					cidrs: map[subnetTier][]string{
-						tierPublic:   {"10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"},
 						tierDatabase: {"10.0.8.0/24", "10.0.9.0/24", "10.0.10.0/24"},
-						tierLambda:   {"10.0.16.0/24", "10.0.17.0/24", "10.0.18.0/24"},
 					},
-					nats: []string{"a", "b"}, natOf: []string{"a", "b", "a"},
 				},
 				RoleDR: {
-					region: "us-east-2", vpc: "10.1.0.0/16", azs: []string{"us-east-2a", "us-east-2b", "us-east-2c"},
+					region: "us-east-2", vpc: "10.1.0.0/16", azs: []string{"us-east-2a", "us-east-2b", "us-east-2c"}, lambdas: true,
 					cidrs: map[subnetTier][]string{
 						tierPublic:   {"10.1.0.0/24", "10.1.1.0/24", "10.1.2.0/24"},
 						tierDatabase: {"10.1.8.0/24", "10.1.9.0/24", "10.1.10.0/24"},
@@ -150,21 +207,20 @@ func TestBuildNetwork(t *testing.T) {
 			},
 		},
 		"TwoAZsOneNAT": {
-			reason: "azCount 2 and one NAT: two subnets per tier of the spec's prefix in the spec's CIDRs, one NAT and one private route table for every private subnet.",
+			reason: "azCount 2 and one NAT: two subnets per tier of the spec's prefix in the spec's CIDRs; in the DR region one NAT and one private route table for every private subnet, in the primary two database subnets on its one private route table.",
 			spec: `{"regions":{"primary":"eu-west-1","dr":"eu-central-1"},
 "network":{"primaryCIDR":"10.20.0.0/20","drCIDR":"172.16.0.0/16","subnetPrefix":25,"azCount":2,"natGateways":1}}`,
 			want: map[Role]regionNetwork{
+				// No Lambdas in the primary region (lambdaRegion is the DR's): database subnets and
+				// one private route table only, as in DefaultsThreeAZsTwoNATs.
 				RolePrimary: {
 					region: "eu-west-1", vpc: "10.20.0.0/20", azs: []string{"eu-west-1a", "eu-west-1b"},
 					cidrs: map[subnetTier][]string{
-						tierPublic:   {"10.20.0.0/25", "10.20.0.128/25"},
 						tierDatabase: {"10.20.4.0/25", "10.20.4.128/25"},
-						tierLambda:   {"10.20.8.0/25", "10.20.8.128/25"},
 					},
-					nats: []string{"a"}, natOf: []string{"a", "a"},
 				},
 				RoleDR: {
-					region: "eu-central-1", vpc: "172.16.0.0/16", azs: []string{"eu-central-1a", "eu-central-1b"},
+					region: "eu-central-1", vpc: "172.16.0.0/16", azs: []string{"eu-central-1a", "eu-central-1b"}, lambdas: true,
 					cidrs: map[subnetTier][]string{
 						tierPublic:   {"172.16.0.0/25", "172.16.0.128/25"},
 						tierDatabase: {"172.16.4.0/25", "172.16.4.128/25"},
@@ -175,21 +231,20 @@ func TestBuildNetwork(t *testing.T) {
 			},
 		},
 		"ExplicitAZsNATPerAZ": {
-			reason: "Explicit AZs are used in the spec's order (not sorted) for the subnet slots and the NATs; one NAT per AZ routes each AZ through its own NAT.",
+			reason: "Explicit AZs are used in the spec's order (not sorted) for the subnet slots and the NATs; in the DR region one NAT per AZ routes each AZ through its own NAT, the primary still gets no NAT and one private route table whatever natGateways says.",
 			spec: `{"regions":{"primary":"us-east-1","dr":"us-west-2"},
 "network":{"azCount":3,"natGateways":3,"primaryAZs":["us-east-1f","us-east-1d","us-east-1a"],"drAZs":["us-west-2d","us-west-2b","us-west-2c"]}}`,
 			want: map[Role]regionNetwork{
+				// No Lambdas in the primary region (lambdaRegion is the DR's): natGateways is the
+				// DR region's alone.
 				RolePrimary: {
 					region: "us-east-1", vpc: "10.0.0.0/16", azs: []string{"us-east-1f", "us-east-1d", "us-east-1a"},
 					cidrs: map[subnetTier][]string{
-						tierPublic:   {"10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"},
 						tierDatabase: {"10.0.8.0/24", "10.0.9.0/24", "10.0.10.0/24"},
-						tierLambda:   {"10.0.16.0/24", "10.0.17.0/24", "10.0.18.0/24"},
 					},
-					nats: []string{"f", "d", "a"}, natOf: []string{"f", "d", "a"},
 				},
 				RoleDR: {
-					region: "us-west-2", vpc: "10.1.0.0/16", azs: []string{"us-west-2d", "us-west-2b", "us-west-2c"},
+					region: "us-west-2", vpc: "10.1.0.0/16", azs: []string{"us-west-2d", "us-west-2b", "us-west-2c"}, lambdas: true,
 					cidrs: map[subnetTier][]string{
 						tierPublic:   {"10.1.0.0/24", "10.1.1.0/24", "10.1.2.0/24"},
 						tierDatabase: {"10.1.8.0/24", "10.1.9.0/24", "10.1.10.0/24"},
@@ -209,10 +264,7 @@ func TestBuildNetwork(t *testing.T) {
 				t.Fatalf("\n%s\nbuildNetwork: %v", tc.reason, err)
 			}
 			got := summarizeNetwork(t, d)
-			want := networkSummary{
-				VPCs: map[resource.Name]netVPC{}, Subnets: map[resource.Name]netSubnet{}, NATs: map[resource.Name]netNAT{},
-				Routes: map[resource.Name]netRoute{}, Associations: map[resource.Name]string{},
-			}
+			want := newNetworkSummary()
 			for role, w := range tc.want {
 				w.expect(role, &want)
 			}
@@ -222,12 +274,28 @@ func TestBuildNetwork(t *testing.T) {
 			}{
 				{"VPCs", want.VPCs, got.VPCs},
 				{"subnets", want.Subnets, got.Subnets},
+				{"route tables", want.RouteTables, got.RouteTables},
+				{"internet gateways", want.InternetGateways, got.InternetGateways},
+				{"EIPs", want.EIPs, got.EIPs},
 				{"NAT gateways", want.NATs, got.NATs},
 				{"routes (before the peering)", want.Routes, got.Routes},
 				{"route table associations", want.Associations, got.Associations},
 			} {
 				if diff := cmp.Diff(c.want, c.got); diff != "" {
 					t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, c.what, diff)
+				}
+			}
+			for role, w := range tc.want {
+				if w.lambdas {
+					continue
+				}
+				if diff := cmp.Diff(w.databaseOnly(role), names(d, string(role)+"-")); diff != "" {
+					t.Errorf("\n%s\nthe %s region's network resources, nothing for Lambdas (no public or lambda subnets, internet gateway, NAT, EIP, endpoints, Lambda or endpoints security groups): -want, +got:\n%s", tc.reason, role, diff)
+				}
+				for n, r := range got.Routes {
+					if r.Region == w.region && r.Destination == anyIPv4 {
+						t.Errorf("\n%s\n%s: a default route in the %s region (%s), which has no NAT or internet gateway", tc.reason, n, role, w.region)
+					}
 				}
 			}
 		})
@@ -258,31 +326,40 @@ func TestNetworkSecurityGroups(t *testing.T) {
 	}
 	sg := func(role Role, purpose string) string { return string(securityGroupName(role, purpose)) }
 
+	// The Lambdas run in the DR region (lambdaRegion): the primary region has no Lambda or
+	// endpoints security group, so none of their rules; its database takes 5432 as the DR's does.
+	noLambdas := "No Lambdas and no endpoints in the primary region (they run in the DR region, lambdaRegion): "
 	cases := map[string]struct {
 		reason string
 		name   resource.Name
-		want   rule
+		// want is the rule, nil if it must not be desired.
+		want *rule
 	}{
-		"PrimaryPostgresFromOwnVPC": {"The primary database takes 5432 from its own VPC.", "primary-sgr-database-pg-vpc", rule{true, "us-east-1", sg(RolePrimary, sgDatabase), "10.20.0.0/16", "tcp", 5432, 5432}},
-		"PrimaryPostgresFromPeer":   {"The primary database takes 5432 from the DR VPC (the replica, the DR Lambdas).", "primary-sgr-database-pg-peer", rule{true, "us-east-1", sg(RolePrimary, sgDatabase), "10.30.0.0/16", "tcp", 5432, 5432}},
-		"PrimaryEndpointsHTTPS":     {"The primary endpoints take 443 from their own VPC only.", "primary-sgr-endpoints-https-vpc", rule{true, "us-east-1", sg(RolePrimary, sgEndpoints), "10.20.0.0/16", "tcp", 443, 443}},
-		"PrimaryLambdaPostgresOwn":  {"Primary Lambdas reach PostgreSQL in their VPC.", "primary-sgr-lambda-pg-vpc", rule{false, "us-east-1", sg(RolePrimary, sgLambda), "10.20.0.0/16", "tcp", 5432, 5432}},
-		"PrimaryLambdaPostgresPeer": {"Primary Lambdas reach PostgreSQL in the DR VPC.", "primary-sgr-lambda-pg-peer", rule{false, "us-east-1", sg(RolePrimary, sgLambda), "10.30.0.0/16", "tcp", 5432, 5432}},
-		"PrimaryLambdaHTTPS":        {"Primary Lambdas reach AWS APIs on 443 anywhere (through the NAT or the endpoints).", "primary-sgr-lambda-https", rule{false, "us-east-1", sg(RolePrimary, sgLambda), "0.0.0.0/0", "tcp", 443, 443}},
-		"DRPostgresFromOwnVPC":      {"The replica takes 5432 from the DR VPC.", "dr-sgr-database-pg-vpc", rule{true, "us-east-2", sg(RoleDR, sgDatabase), "10.30.0.0/16", "tcp", 5432, 5432}},
-		"DRPostgresFromPeer":        {"The replica takes 5432 from the primary VPC.", "dr-sgr-database-pg-peer", rule{true, "us-east-2", sg(RoleDR, sgDatabase), "10.20.0.0/16", "tcp", 5432, 5432}},
-		"DREndpointsHTTPS":          {"The DR endpoints take 443 from the DR VPC only.", "dr-sgr-endpoints-https-vpc", rule{true, "us-east-2", sg(RoleDR, sgEndpoints), "10.30.0.0/16", "tcp", 443, 443}},
-		"DRLambdaPostgresOwn":       {"DR Lambdas reach the replica.", "dr-sgr-lambda-pg-vpc", rule{false, "us-east-2", sg(RoleDR, sgLambda), "10.30.0.0/16", "tcp", 5432, 5432}},
-		"DRLambdaPostgresPeer":      {"DR Lambdas reach the primary across the peering.", "dr-sgr-lambda-pg-peer", rule{false, "us-east-2", sg(RoleDR, sgLambda), "10.20.0.0/16", "tcp", 5432, 5432}},
-		"DRLambdaHTTPS":             {"DR Lambdas reach AWS APIs on 443.", "dr-sgr-lambda-https", rule{false, "us-east-2", sg(RoleDR, sgLambda), "0.0.0.0/0", "tcp", 443, 443}},
+		"PrimaryPostgresFromOwnVPC":   {"The primary database takes 5432 from its own VPC.", "primary-sgr-database-pg-vpc", &rule{true, "us-east-1", sg(RolePrimary, sgDatabase), "10.20.0.0/16", "tcp", 5432, 5432}},
+		"PrimaryPostgresFromPeer":     {"The primary database takes 5432 from the DR VPC (the replica, the DR Lambdas).", "primary-sgr-database-pg-peer", &rule{true, "us-east-1", sg(RolePrimary, sgDatabase), "10.30.0.0/16", "tcp", 5432, 5432}},
+		"PrimaryNoEndpointsHTTPS":     {noLambdas + "no 443 to endpoints.", "primary-sgr-endpoints-https-vpc", nil},
+		"PrimaryNoLambdaPostgresOwn":  {noLambdas + "no Lambda egress to PostgreSQL in the VPC.", "primary-sgr-lambda-pg-vpc", nil},
+		"PrimaryNoLambdaPostgresPeer": {noLambdas + "no Lambda egress to PostgreSQL in the DR VPC.", "primary-sgr-lambda-pg-peer", nil},
+		"PrimaryNoLambdaHTTPS":        {noLambdas + "no Lambda egress to 0.0.0.0/0.", "primary-sgr-lambda-https", nil},
+		"DRPostgresFromOwnVPC":        {"The replica takes 5432 from the DR VPC.", "dr-sgr-database-pg-vpc", &rule{true, "us-east-2", sg(RoleDR, sgDatabase), "10.30.0.0/16", "tcp", 5432, 5432}},
+		"DRPostgresFromPeer":          {"The replica takes 5432 from the primary VPC.", "dr-sgr-database-pg-peer", &rule{true, "us-east-2", sg(RoleDR, sgDatabase), "10.20.0.0/16", "tcp", 5432, 5432}},
+		"DREndpointsHTTPS":            {"The DR endpoints take 443 from the DR VPC only.", "dr-sgr-endpoints-https-vpc", &rule{true, "us-east-2", sg(RoleDR, sgEndpoints), "10.30.0.0/16", "tcp", 443, 443}},
+		"DRLambdaPostgresOwn":         {"DR Lambdas reach the replica.", "dr-sgr-lambda-pg-vpc", &rule{false, "us-east-2", sg(RoleDR, sgLambda), "10.30.0.0/16", "tcp", 5432, 5432}},
+		"DRLambdaPostgresPeer":        {"DR Lambdas reach the primary across the peering.", "dr-sgr-lambda-pg-peer", &rule{false, "us-east-2", sg(RoleDR, sgLambda), "10.20.0.0/16", "tcp", 5432, 5432}},
+		"DRLambdaHTTPS":               {"DR Lambdas reach AWS APIs on 443 (through the NAT or the endpoints).", "dr-sgr-lambda-https", &rule{false, "us-east-2", sg(RoleDR, sgLambda), "0.0.0.0/0", "tcp", 443, 443}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			r, ok := got[tc.name]
-			if !ok {
+			switch {
+			case tc.want == nil && ok:
+				t.Fatalf("\n%s\n%s is desired: %+v", tc.reason, tc.name, r)
+			case tc.want == nil:
+				return
+			case !ok:
 				t.Fatalf("\n%s\n%s is not a desired security group rule", tc.reason, tc.name)
 			}
-			if diff := cmp.Diff(tc.want, r); diff != "" {
+			if diff := cmp.Diff(*tc.want, r); diff != "" {
 				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, tc.name, diff)
 			}
 		})
@@ -291,11 +368,13 @@ func TestNetworkSecurityGroups(t *testing.T) {
 	t.Run("NoOtherRules", func(t *testing.T) {
 		want := make([]string, 0, len(cases))
 		for _, tc := range cases {
-			want = append(want, string(tc.name))
+			if tc.want != nil {
+				want = append(want, string(tc.name))
+			}
 		}
 		slices.Sort(want)
 		if diff := cmp.Diff(want, names(d, "primary-sgr-", "dr-sgr-")); diff != "" {
-			t.Errorf("the security group rules are exactly the ones above (no 0.0.0.0/0 ingress, no ingress to the Lambdas): -want, +got:\n%s", diff)
+			t.Errorf("the security group rules are exactly the ones above (no 0.0.0.0/0 ingress, no ingress to the Lambdas, nothing for Lambdas in the primary region): -want, +got:\n%s", diff)
 		}
 		for n, r := range got {
 			if r.Ingress && r.CIDR == anyIPv4 {
@@ -303,6 +382,9 @@ func TestNetworkSecurityGroups(t *testing.T) {
 			}
 			if r.Ingress && strings.HasSuffix(r.Group, "-"+sgLambda) {
 				t.Errorf("%s: the Lambdas' security group takes no ingress", n)
+			}
+			if r.Region == "us-east-1" && r.CIDR == anyIPv4 {
+				t.Errorf("%s: a rule to or from %s in the primary region, which has no Lambdas", n, r.CIDR)
 			}
 		}
 	})
@@ -320,13 +402,20 @@ func TestNetworkSecurityGroups(t *testing.T) {
 			}
 		}
 		want := map[resource.Name]group{}
-		for role, region := range map[Role]string{RolePrimary: "us-east-1", RoleDR: "us-east-2"} {
-			for _, purpose := range []string{sgDatabase, sgLambda, sgEndpoints} {
-				want[securityGroupName(role, purpose)] = group{region, string(vpcName(role)), true}
+		for role, r := range map[Role]struct {
+			region   string
+			purposes []string
+		}{
+			// The primary region holds only its database: no Lambda or endpoints group.
+			RolePrimary: {"us-east-1", []string{sgDatabase}},
+			RoleDR:      {"us-east-2", []string{sgDatabase, sgLambda, sgEndpoints}},
+		} {
+			for _, purpose := range r.purposes {
+				want[securityGroupName(role, purpose)] = group{r.region, string(vpcName(role)), true}
 			}
 		}
 		if diff := cmp.Diff(want, gotGroups); diff != "" {
-			t.Errorf("three security groups per region, in the region's VPC, their rules revoked on delete: -want, +got:\n%s", diff)
+			t.Errorf("the database group in the primary region, three groups in the DR region where the Lambdas run, each in its region's VPC, their rules revoked on delete: -want, +got:\n%s", diff)
 		}
 	})
 }
@@ -370,24 +459,31 @@ func TestNetworkEndpoints(t *testing.T) {
 		reason string
 		role   Role
 		region string
+		// services are the endpoints the region has, subnets the lambda subnets they sit in.
+		services, subnets []string
 	}{
-		"Primary": {"The primary region's Lambdas reach Secrets Manager, Logs, SNS and CloudWatch in eu-west-1 without leaving the VPC.", RolePrimary, "eu-west-1"},
-		"DR":      {"The DR region's endpoints are the DR region's services, in the DR VPC.", RoleDR, "eu-central-1"},
+		// The Lambdas run in the DR region (lambdaRegion): nothing in the primary region calls
+		// Secrets Manager, Logs, SNS or CloudWatch, so it has no endpoint and no association.
+		"Primary": {"The primary region has no Lambdas, so no interface endpoints (nor their security group and subnet associations).", RolePrimary, "eu-west-1", nil, nil},
+		"DR": {
+			"The DR region's Lambdas reach Secrets Manager, Logs, SNS and CloudWatch in eu-central-1 without leaving the VPC: endpoints of the DR region's services in the DR VPC and its lambda subnets.",
+			RoleDR, "eu-central-1", []string{"secretsmanager", "logs", "sns", "monitoring"}, []string{"dr-subnet-lambda-a", "dr-subnet-lambda-b"},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			r := string(tc.role)
 			want := map[resource.Name]*endpoint{}
-			for _, svc := range []string{"secretsmanager", "logs", "sns", "monitoring"} {
+			for _, svc := range tc.services {
 				want[resource.Name(r+"-vpce-"+svc)] = &endpoint{
 					Region: tc.region, Service: "com.amazonaws." + tc.region + "." + svc, Type: "Interface", VPC: r + "-vpc",
 					SecurityGroup: r + "-sg-endpoints", PrivateDNS: true, ReplaceDefaultSG: true,
-					Subnets: []string{r + "-subnet-lambda-a", r + "-subnet-lambda-b"},
+					Subnets: tc.subnets,
 				}
 			}
 			mine := map[resource.Name]*endpoint{}
 			for n, e := range got {
-				if strings.HasPrefix(string(n), r+"-") {
+				if strings.HasPrefix(string(n), r+"-") || e.Region == tc.region {
 					mine[n] = e
 				}
 			}
@@ -421,10 +517,11 @@ func TestNetworkPeering(t *testing.T) {
 		Region, ConnectionID string
 		AutoAccept           bool
 	}
+	// The primary region has no NAT whatever natGateways says (the Lambdas run in the DR region,
+	// lambdaRegion): its one private route table, that of its database subnets, routes to the DR
+	// VPC; the DR region routes each of its per-NAT private route tables to the primary VPC.
 	primaryPeerRoutes := map[resource.Name]netRoute{
-		"primary-rt-private-a-peer": {"us-east-1", "primary-rt-private-a", "10.30.0.0/16", string(peeringName())},
-		"primary-rt-private-b-peer": {"us-east-1", "primary-rt-private-b", "10.30.0.0/16", string(peeringName())},
-		"primary-rt-private-c-peer": {"us-east-1", "primary-rt-private-c", "10.30.0.0/16", string(peeringName())},
+		"primary-rt-private-peer": {"us-east-1", "primary-rt-private", "10.30.0.0/16", string(peeringName())},
 	}
 	drPeerRoutes := map[resource.Name]netRoute{
 		"dr-rt-private-a-peer": {"us-west-2", "dr-rt-private-a", "10.20.0.0/16", pcx},
@@ -458,14 +555,14 @@ func TestNetworkPeering(t *testing.T) {
 			wantWaiting: []string{waitDRVPC},
 		},
 		"DRVPCObserved": {
-			reason:        "With the DR VPC's id the primary requests the peering to it in the DR region and routes its private subnets to the DR CIDR through it; the accepter waits for the connection's id.",
+			reason:        "With the DR VPC's id the primary requests the peering to it in the DR region and routes its database subnets' one private route table to the DR CIDR through it; the accepter waits for the connection's id.",
 			observed:      drVPCObserved,
 			wantRequester: &requester{"us-east-1", string(vpcName(RolePrimary)), drVPC, "us-west-2"},
 			wantRoutes:    primaryPeerRoutes,
 			wantWaiting:   []string{waitPeering},
 		},
 		"PeeringObserved": {
-			reason:        "With the connection's id the DR region accepts it and routes its private subnets to the primary CIDR by that id.",
+			reason:        "With the connection's id the DR region accepts it and routes its private subnets to the primary CIDR by that id, in each of its three per-NAT route tables.",
 			observed:      peeringObserved,
 			wantRequester: &requester{"us-east-1", string(vpcName(RolePrimary)), drVPC, "us-west-2"},
 			wantAccepter:  &accepter{"us-west-2", pcx, true},
@@ -506,6 +603,11 @@ func TestNetworkPeering(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantRoutes, gotRoutes); diff != "" {
 				t.Errorf("\n%s\nroutes to the peer VPC: -want, +got:\n%s", tc.reason, diff)
+			}
+			for n, r := range gotRoutes {
+				if _, ok := d.Resources[resource.Name(r.RouteTable)].(*ec2v1beta1.RouteTable); !ok {
+					t.Errorf("\n%s\n%s routes in %s, which is not a desired route table", tc.reason, n, r.RouteTable)
+				}
 			}
 			if diff := cmp.Diff(tc.wantWaiting, d.Waiting); diff != "" {
 				t.Errorf("\n%s\nwaiting: -want, +got:\n%s", tc.reason, diff)

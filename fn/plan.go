@@ -88,6 +88,14 @@ func (p *xrPlan) Tags(role Role, name string) map[string]*string {
 	return t
 }
 
+// AccountID is the AWS account the provider config manages, from the Input.
+func (p *xrPlan) AccountID() string {
+	if p.Input == nil {
+		return ""
+	}
+	return p.Input.AccountID
+}
+
 // defaultSecretsNamespace keeps the generated password and connection secrets when the Input
 // names no namespace.
 const defaultSecretsNamespace = "crossplane-system"

@@ -47,3 +47,12 @@ func assumeRole(service string) policyDocument {
 		Action:    []string{"sts:AssumeRole"},
 	})
 }
+
+// assumeRoleFor is the trust policy that lets an AWS service assume a role only on behalf of
+// the account's own resources (aws:SourceAccount): another account's resource cannot make the
+// service act as this role (the confused deputy).
+func assumeRoleFor(service, account string) policyDocument {
+	d := assumeRole(service)
+	d.Statement[0].Condition = map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}}
+	return d
+}

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/pgdr/function-postgres-dr/apis/v1alpha1"
@@ -23,6 +25,9 @@ var (
 	reDNSName       = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	reDNSLabel      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	reZoneID        = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	// reParameterName is a PostgreSQL parameter's name as RDS keeps it: lowercase, with a dot
+	// after an extension's name (pg_stat_statements.track, rds.force_ssl).
+	reParameterName = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
 )
 
 // reservedUsernames cannot be an RDS PostgreSQL master user.
@@ -127,10 +132,22 @@ func validateSpec(s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) field.Err
 	if !reDNSLabel.MatchString(s.Failover.RecordName) {
 		errs = append(errs, field.Invalid(fp.Child("recordName"), s.Failover.RecordName, "must be a lowercase DNS label such as db"))
 	}
-	if len(s.ProviderConfigName) > 253 {
-		errs = append(errs, field.TooLong(sp.Child("providerConfigName"), s.ProviderConfigName, 253))
-	}
+	errs = append(errs, validateProviderConfigName(sp.Child("providerConfigName"), s.ProviderConfigName)...)
 	return errs
+}
+
+// validateProviderConfigName checks the name of a ProviderConfig, a Kubernetes object: a DNS-1123
+// subdomain. Empty is no name: the Input's, or the default, applies.
+func validateProviderConfigName(path *field.Path, name string) field.ErrorList {
+	switch {
+	case name == "":
+		return nil
+	case len(name) > 253:
+		return field.ErrorList{field.TooLong(path, name, 253)}
+	case len(validation.IsDNS1123Subdomain(name)) > 0:
+		return field.ErrorList{field.Invalid(path, name, "must be the name of a provider-aws ProviderConfig: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, such as aws-prod")}
+	}
+	return nil
 }
 
 //nolint:gocyclo // One check per field, in the order of the spec.
@@ -176,8 +193,27 @@ func validatePostgres(pp *field.Path, p v1alpha1.Postgres, in *inputv1alpha1.Inp
 	case slices.Contains(reservedUsernames, strings.ToLower(p.Username)):
 		errs = append(errs, field.Invalid(pp.Child("username"), p.Username, "is reserved by RDS: choose another user name such as pgadmin"))
 	}
-	if v, ok := p.Parameters["rds.force_ssl"]; ok && v != "1" {
-		errs = append(errs, field.Invalid(pp.Child("parameters").Key("rds.force_ssl"), v, "must stay 1: TLS to PostgreSQL is enforced; remove the parameter"))
+	errs = append(errs, validateParameters(pp.Child("parameters"), p.Parameters)...)
+	return errs
+}
+
+// validateParameters checks the names of the extra PostgreSQL parameters, and that TLS stays
+// forced. Terraform sends a parameter's name lowercased and reads it back lowercased, so a name
+// with capitals would never match what is observed.
+func validateParameters(path *field.Path, params map[string]string) field.ErrorList {
+	var errs field.ErrorList
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		if reParameterName.MatchString(k) {
+			continue
+		}
+		fix := "must be a PostgreSQL parameter name: lowercase letters, digits and _, starting with a letter, and a dot after an extension's name, such as work_mem or pg_stat_statements.track"
+		if lower := strings.ToLower(k); reParameterName.MatchString(lower) {
+			fix = "PostgreSQL parameter names are lowercase, as RDS keeps them: use " + lower
+		}
+		errs = append(errs, field.Invalid(path.Key(k), k, fix))
+	}
+	if v, ok := params["rds.force_ssl"]; ok && v != "1" {
+		errs = append(errs, field.Invalid(path.Key("rds.force_ssl"), v, "must stay 1: TLS to PostgreSQL is enforced; remove the parameter"))
 	}
 	return errs
 }

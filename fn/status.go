@@ -22,15 +22,32 @@ func buildStatus(p *xrPlan, o observedState, st failoverState, d *desiredState) 
 
 // Connection secret keys.
 const (
-	connEndpoint       = "endpoint"
-	connReaderEndpoint = "readerEndpoint"
-	connPort           = "port"
-	connUsername       = "username"
-	connPassword       = "password"
-	connDatabase       = "database"
+	// connEndpoint is the writer's name that survives a failover: the Route53 failover record.
+	connEndpoint = "endpoint"
+	// connEndpointSSLMode is the strictest libpq sslmode that works with connEndpoint.
+	connEndpointSSLMode = "endpointSSLMode"
+	// connInstanceEndpoint is the writer instance's own address, which a failover changes.
+	connInstanceEndpoint = "instanceEndpoint"
+	// connInstanceEndpointSSLMode is the strictest libpq sslmode that works with
+	// connInstanceEndpoint.
+	connInstanceEndpointSSLMode = "instanceEndpointSSLMode"
+	connReaderEndpoint          = "readerEndpoint"
+	connPort                    = "port"
+	connUsername                = "username"
+	connPassword                = "password"
+	connDatabase                = "database"
 )
 
-// connectionDetails are the claim's connection secret: the writer's endpoint, the other
+// The sslmodes of the endpoints. The RDS server certificate names the instance, not our record:
+// verify-full checks the name the client dialled against the certificate, so it fails with the
+// record's name; require still encrypts, without checking whom it talks to.
+const (
+	sslModeRecord   = "require"
+	sslModeInstance = "verify-full"
+)
+
+// connectionDetails are the claim's connection secret: the failover record's name as the
+// writer's endpoint once the record is observed, the writer instance's address, the other
 // instance's as the reader endpoint, and how to log in.
 func connectionDetails(p *xrPlan, o observedState, st failoverState) resource.ConnectionDetails {
 	cd := resource.ConnectionDetails{}
@@ -39,7 +56,18 @@ func connectionDetails(p *xrPlan, o observedState, st failoverState) resource.Co
 			cd[k] = []byte(v)
 		}
 	}
-	set(connEndpoint, dbEndpoint(o, st.Writer))
+	// The record exists only once a writer's address was observed to point it at; until then
+	// a name that does not resolve is no endpoint.
+	if o.Exists(dnsRecordName(RolePrimary)) {
+		if fqdn := recordFQDN(p, o); fqdn != "" {
+			set(connEndpoint, fqdn)
+			set(connEndpointSSLMode, sslModeRecord)
+		}
+	}
+	if ep := dbEndpoint(o, st.Writer); ep != "" {
+		set(connInstanceEndpoint, ep)
+		set(connInstanceEndpointSSLMode, sslModeInstance)
+	}
 	set(connReaderEndpoint, dbEndpoint(o, st.Writer.Peer()))
 	if dbEndpoint(o, st.Writer) != "" {
 		set(connPort, strconv.Itoa(postgresPort))
@@ -62,7 +90,7 @@ func regionStatus(p *xrPlan, o observedState, role Role) v1alpha1.RegionStatus {
 		TopicARN:    topicARN(o, role),
 	}
 	if o.Exists(bucketName(role)) {
-		rs.Bucket = p.Names.Bucket(rp.Region)
+		rs.Bucket = bucketAWSName(p, o, role)
 	}
 	for _, tier := range tiers {
 		var ids []string

@@ -3,6 +3,7 @@ package fn
 import (
 	"encoding/json"
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -10,18 +11,44 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/pgdr/function-postgres-dr/apis"
 )
 
+// TestConnectionDetails checks the claim's connection secret. endpoint is the Route53 failover
+// record, the one writer name that survives a failover; the RDS server certificate names the
+// instance ("The DB server certificate identifies the DB instance as a trusted server", RDS User
+// Guide, Using SSL/TLS to encrypt a connection to a DB instance,
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html), and libpq's
+// verify-full matches the host name the client dialled against the certificate ("In verify-full
+// mode, the host name is matched against the certificate's Subject Alternative Name
+// attribute(s)", https://www.postgresql.org/docs/current/libpq-ssl.html): so require with the
+// record's name, verify-full with the instance's.
 func TestConnectionDetails(t *testing.T) {
 	observed := converge(t, testInput, testXR(testSpec), 0)
-	// details are the connection details with the writer's and the reader's endpoints.
-	details := func(writer, reader Role, extra map[string][]byte) map[string][]byte {
+	promoted := maps.Clone(observed)
+	promoted[string(DBInstanceName(RoleDR))] = promote(t, observed[string(DBInstanceName(RoleDR))])
+	noRecord := maps.Clone(observed)
+	delete(noRecord, string(dnsRecordName(RolePrimary)))
+
+	const zoneSpec = `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"zoneID":"Z0123456789ABCDEFGHIJ"}}`
+	inZone := converge(t, testInput, testXR(zoneSpec), 0)
+	// In an existing zone the record's name is only known from what Route53 reports.
+	inZone[string(dnsRecordName(RolePrimary))] = withFQDN(t, inZone[string(dnsRecordName(RolePrimary))], "db.corp.example.com.")
+
+	// details are the connection details with the writer's and the reader's instances.
+	details := func(o map[string]string, record string, writer, reader Role, extra map[string][]byte) map[string][]byte {
 		d := map[string][]byte{
-			connEndpoint:       []byte(endpoint(t, observed, writer)),
-			connReaderEndpoint: []byte(endpoint(t, observed, reader)),
-			connPort:           []byte("5432"),
-			connUsername:       []byte("pgadmin"),
-			connDatabase:       []byte("app"),
+			connInstanceEndpoint:        []byte(endpoint(t, o, writer)),
+			connInstanceEndpointSSLMode: []byte("verify-full"),
+			connReaderEndpoint:          []byte(endpoint(t, o, reader)),
+			connPort:                    []byte("5432"),
+			connUsername:                []byte("pgadmin"),
+			connDatabase:                []byte("app"),
+		}
+		if record != "" {
+			d[connEndpoint] = []byte(record)
+			d[connEndpointSSLMode] = []byte("require")
 		}
 		maps.Copy(d, extra)
 		return d
@@ -39,23 +66,41 @@ func TestConnectionDetails(t *testing.T) {
 			want:   nil,
 		},
 		"Replicating": {
-			reason:   "The primary is the endpoint, the replica the reader endpoint.",
+			reason:   "endpoint is the failover record's name, instanceEndpoint the primary's address, the replica the reader endpoint.",
 			observed: observed,
 			spec:     testSpec,
-			want:     details(RolePrimary, RoleDR, nil),
+			want:     details(observed, "db.pgdr.internal", RolePrimary, RoleDR, nil),
 		},
 		"Password": {
 			reason:   "The password provider-aws generated, from the primary's observed connection details, and nothing else secret.",
 			observed: observed,
 			password: "pa55-from-provider",
 			spec:     testSpec,
-			want:     details(RolePrimary, RoleDR, map[string][]byte{connPassword: []byte("pa55-from-provider")}),
+			want:     details(observed, "db.pgdr.internal", RolePrimary, RoleDR, map[string][]byte{connPassword: []byte("pa55-from-provider")}),
 		},
 		"SwitchedOver": {
-			reason:   "After a switchover the DR instance is the endpoint and the old primary the reader.",
+			reason:   "After a switchover endpoint is the same name; instanceEndpoint is the DR instance and the old primary the reader.",
 			observed: observed,
 			spec:     `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2"}`,
-			want:     details(RoleDR, RolePrimary, nil),
+			want:     details(observed, "db.pgdr.internal", RoleDR, RolePrimary, nil),
+		},
+		"PromotedOutOfBand": {
+			reason:   "After the failover Lambda promoted the replica endpoint is the same name; instanceEndpoint is the promoted instance.",
+			observed: promoted,
+			spec:     testSpec,
+			want:     details(promoted, "db.pgdr.internal", RoleDR, RolePrimary, nil),
+		},
+		"RecordNotObserved": {
+			reason:   "Until the failover record is observed its name resolves to nothing: no endpoint, the instance's address only.",
+			observed: noRecord,
+			spec:     testSpec,
+			want:     details(noRecord, "", RolePrimary, RoleDR, nil),
+		},
+		"ExistingZone": {
+			reason:   "In an existing zone endpoint is the record's name as Route53 reports it, lowercase and without the final dot.",
+			observed: inZone,
+			spec:     zoneSpec,
+			want:     details(inZone, "db.corp.example.com", RolePrimary, RoleDR, nil),
 		},
 	}
 	for name, tc := range cases {
@@ -71,6 +116,17 @@ func TestConnectionDetails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withFQDN returns an observed record (JSON) as Route53 reports it with the name.
+func withFQDN(t *testing.T, record, fqdn string) string {
+	t.Helper()
+	obj := map[string]any{}
+	if err := json.Unmarshal([]byte(record), &obj); err != nil {
+		t.Fatalf("cannot read the observed record: %v", err)
+	}
+	set(obj, "status.atProvider.fqdn", fqdn)
+	return mustJSON(obj)
 }
 
 func endpoint(t *testing.T, observed map[string]string, role Role) string {
@@ -89,4 +145,19 @@ func observedField(t *testing.T, observed map[string]string, name resource.Name,
 		t.Fatalf("%s has no %s", name, path)
 	}
 	return s
+}
+
+// TestConnectionKeysPublished checks that the XRD lists every key the connection secret can
+// hold: Crossplane publishes an XR's connection details through
+// composite.NewAPIFilteredSecretPublisher(..., d.GetConnectionSecretKeys()) (Crossplane v2.4.0,
+// internal/controller/apiextensions/definition/reconciler.go), which drops every key the XRD's
+// spec.connectionSecretKeys does not list.
+func TestConnectionKeysPublished(t *testing.T) {
+	observed := converge(t, testInput, testXR(testSpec), 0)
+	req := newRequest(testInput, testXR(testSpec), observed)
+	req.Observed.Resources[string(DBInstanceName(RolePrimary))].ConnectionDetails = map[string][]byte{connPassword: []byte("pa55")}
+	got := slices.Sorted(maps.Keys(runFn(t, req).GetDesired().GetComposite().GetConnectionDetails()))
+	if diff := cmp.Diff(slices.Sorted(slices.Values(apis.ConnectionSecretKeys)), got); diff != "" {
+		t.Errorf("the connection details' keys and the XRD's connectionSecretKeys (apis.ConnectionSecretKeys) differ: -XRD, +function:\n%s", diff)
+	}
 }

@@ -3,6 +3,8 @@ package fn
 import (
 	"fmt"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+
 	"github.com/crossplane/function-sdk-go/resource"
 
 	iamv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/iam/v1beta1"
@@ -19,9 +21,22 @@ func bucketName(r Role) resource.Name { return resourceName(r, "backup-bucket") 
 // bucketPart is the resource name of a bucket's configuration resource.
 func bucketPart(r Role, part string) resource.Name { return resourceName(r, "backup-bucket", part) }
 
+// bucketAWSName is the name of a region's bucket: the name an observed bucket was created with
+// (its external name), else the name Names gives a new one. A bucket cannot be renamed: a new
+// name on an existing bucket's resource would make the provider create another bucket, so the
+// naming scheme may change without moving any bucket.
+func bucketAWSName(p *xrPlan, o observedState, r Role) string {
+	if o.Exists(bucketName(r)) {
+		if n := o[bucketName(r)].Resource.GetAnnotations()[meta.AnnotationKeyExternalName]; n != "" {
+			return n
+		}
+	}
+	return p.Names.Bucket(p.AccountID(), p.Regions[r].Region)
+}
+
 // bucketARN is the ARN of a region's bucket: bucket ARNs hold no region or account.
-func bucketARN(p *xrPlan, r Role) string {
-	return "arn:aws:s3:::" + p.Names.Bucket(p.Regions[r].Region)
+func bucketARN(p *xrPlan, o observedState, r Role) string {
+	return "arn:aws:s3:::" + bucketAWSName(p, o, r)
 }
 
 // bucketPolicy denies every request to the bucket that is not over TLS.
@@ -36,8 +51,9 @@ func bucketPolicy(bucketARN string) policyDocument {
 	})
 }
 
-// replicationPolicy lets S3 replicate the primary bucket's objects, KMS-encrypted with the
-// primary key, into the DR bucket under the DR key: these buckets, these keys, nothing else.
+// replicationPolicy lets S3 replicate the source bucket's objects, KMS-encrypted with the source
+// region's key, into the destination bucket under the destination region's key: these buckets,
+// these keys, nothing else.
 func replicationPolicy(srcBucket, dstBucket, srcKey, dstKey, srcRegion, dstRegion string) policyDocument {
 	return policy(
 		statement{Sid: "ReadSourceConfiguration", Effect: allow,
@@ -62,19 +78,19 @@ func replicationPolicy(srcBucket, dstBucket, srcKey, dstKey, srcRegion, dstRegio
 
 // buildStorage adds a backup bucket per region, versioned, SSE-KMS with the region's key and
 // bucket keys, public access blocked, owner-enforced, TLS only, old versions expiring; and the
-// replication of the primary bucket into the DR bucket once both are observed versioned.
+// replication of the writer's bucket into the other region's once both are observed versioned.
 func buildStorage(p *xrPlan, o observedState, d *desiredState) {
 	for _, role := range roles {
 		buildBucket(p, o, d, role)
 	}
 	if *p.Spec.Backups.ReplicateToDR {
-		buildBucketReplication(p, o, d)
+		buildBucketReplication(p, o, detectFailover(p, o), d)
 	}
 }
 
 func buildBucket(p *xrPlan, o observedState, d *desiredState, role Role) {
 	region := p.Regions[role].Region
-	name := p.Names.Bucket(region)
+	name := bucketAWSName(p, o, role)
 	b := bucketName(role)
 	d.Add(b, named(&s3v1beta2.Bucket{
 		Spec: s3v1beta2.BucketSpec{ForProvider: s3v1beta2.BucketParameters{
@@ -111,7 +127,7 @@ func buildBucket(p *xrPlan, o observedState, d *desiredState, role Role) {
 		Spec: s3v1beta1.BucketPolicySpec{ForProvider: s3v1beta1.BucketPolicyParameters{
 			Region:         &region,
 			BucketSelector: d.Select(b),
-			Policy:         bucketPolicy(bucketARN(p, role)).JSON(),
+			Policy:         bucketPolicy(bucketARN(p, o, role)).JSON(),
 		}},
 	})
 	d.Add(bucketPart(role, "lifecycle"), &s3v1beta2.BucketLifecycleConfiguration{
@@ -164,9 +180,16 @@ func versioned(o observedState, role Role) bool {
 	return o.Ready(v) && vc != nil && deref(vc.Status) == "Enabled"
 }
 
-func buildBucketReplication(p *xrPlan, o observedState, d *desiredState) {
-	pr, dr := p.Regions[RolePrimary], p.Regions[RoleDR]
-	srcKey, dstKey := keyARN(o, RolePrimary), keyARN(o, RoleDR)
+// buildBucketReplication replicates the writer's bucket into the other region's: the primary
+// bucket into the DR bucket while the primary writes, the DR bucket into the primary bucket once
+// the DR instance does. Each direction has its own resources, named by the source role (the
+// configuration lives on the source bucket, in its region), and its own IAM role: turning the
+// direction around creates the new ones beside the old, never renames an AWS resource in place.
+// None holds data: S3 keeps the replicas already made when a replication configuration goes.
+func buildBucketReplication(p *xrPlan, o observedState, st failoverState, d *desiredState) {
+	src, dst := st.Writer, st.Writer.Peer()
+	sr, dr := p.Regions[src], p.Regions[dst]
+	srcKey, dstKey := keyARN(o, src), keyARN(o, dst)
 	var waits []string
 	for _, role := range roles {
 		if !versioned(o, role) {
@@ -178,31 +201,32 @@ func buildBucketReplication(p *xrPlan, o observedState, d *desiredState) {
 	}
 	if len(waits) > 0 {
 		for _, w := range waits {
-			d.Wait(w + ", to replicate backups to the DR bucket")
+			d.Wait(fmt.Sprintf("%s, to replicate backups to the %s bucket", w, roleTitle(dst)))
 		}
 		return
 	}
-	role := resourceName(RolePrimary, "backup-replication-role")
+	srcBucket, dstBucket := bucketAWSName(p, o, src), bucketAWSName(p, o, dst)
+	role := resourceName(src, "backup-replication-role")
 	d.Add(role, named(&iamv1beta1.Role{
 		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
-			Description:      new("S3 replication of " + p.Names.Bucket(pr.Region) + " to " + p.Names.Bucket(dr.Region)),
-			AssumeRolePolicy: assumeRole("s3.amazonaws.com").JSON(),
-			Tags:             p.Tags(RolePrimary, p.Names.IAM(RolePrimary, "s3-replication")),
+			Description:      new("S3 replication of " + srcBucket + " to " + dstBucket),
+			AssumeRolePolicy: assumeRoleFor("s3.amazonaws.com", p.AccountID()).JSON(),
+			Tags:             p.Tags(src, p.Names.IAM(src, "s3-replication")),
 		}},
-	}, p.Names.IAM(RolePrimary, "s3-replication")))
-	d.Add(resourceName(RolePrimary, "backup-replication-policy"), named(&iamv1beta1.RolePolicy{
+	}, p.Names.IAM(src, "s3-replication")))
+	d.Add(resourceName(src, "backup-replication-policy"), named(&iamv1beta1.RolePolicy{
 		Spec: iamv1beta1.RolePolicySpec{ForProvider: iamv1beta1.RolePolicyParameters{
 			RoleSelector: d.Select(role),
-			Policy:       replicationPolicy(bucketARN(p, RolePrimary), bucketARN(p, RoleDR), srcKey, dstKey, pr.Region, dr.Region).JSON(),
+			Policy:       replicationPolicy(bucketARN(p, o, src), bucketARN(p, o, dst), srcKey, dstKey, sr.Region, dr.Region).JSON(),
 		}},
 	}, "s3-replication"))
-	d.Add(bucketPart(RolePrimary, "replication"), &s3v1beta2.BucketReplicationConfiguration{
+	d.Add(bucketPart(src, "replication"), &s3v1beta2.BucketReplicationConfiguration{
 		Spec: s3v1beta2.BucketReplicationConfigurationSpec{ForProvider: s3v1beta2.BucketReplicationConfigurationParameters{
-			Region:         &pr.Region,
-			BucketSelector: d.Select(bucketName(RolePrimary)),
+			Region:         new(sr.Region),
+			BucketSelector: d.Select(bucketName(src)),
 			RoleSelector:   d.Select(role),
 			Rule: []s3v1beta2.BucketReplicationConfigurationRuleParameters{{
-				ID:                      new("backups-to-dr"),
+				ID:                      new("backups-to-" + string(dst)),
 				Status:                  new("Enabled"),
 				Priority:                new(float64(1)),
 				DeleteMarkerReplication: &s3v1beta2.DeleteMarkerReplicationParameters{Status: new("Enabled")},
@@ -210,7 +234,7 @@ func buildBucketReplication(p *xrPlan, o observedState, d *desiredState) {
 					SseKMSEncryptedObjects: &s3v1beta2.SourceSelectionCriteriaSseKMSEncryptedObjectsParameters{Status: new("Enabled")},
 				},
 				Destination: &s3v1beta2.RuleDestinationParameters{
-					Bucket:                  new(bucketARN(p, RoleDR)),
+					Bucket:                  new(bucketARN(p, o, dst)),
 					StorageClass:            new("STANDARD"),
 					EncryptionConfiguration: &s3v1beta2.EncryptionConfigurationParameters{ReplicaKMSKeyID: new(dstKey)},
 				},
@@ -219,5 +243,5 @@ func buildBucketReplication(p *xrPlan, o observedState, d *desiredState) {
 	})
 	// An empty filter, the rule for every object in the V2 schema: without a filter Terraform
 	// sends a V1 rule, and S3 refuses DeleteMarkerReplication in it.
-	d.SetEmpty(bucketPart(RolePrimary, "replication"), "spec.forProvider.rule[0].filter")
+	d.SetEmpty(bucketPart(src, "replication"), "spec.forProvider.rule[0].filter")
 }

@@ -61,9 +61,10 @@ type XPostgresDRSpec struct {
 	// +optional
 	DeletionProtection *bool `json:"deletionProtection,omitempty"`
 
-	// ProviderConfigName is the provider-aws ProviderConfig to use. Empty means the one the
-	// platform team set in the function's Input.
+	// ProviderConfigName is the provider-aws ProviderConfig to use, a Kubernetes object name
+	// (DNS-1123 subdomain). Empty means the one the platform team set in the function's Input.
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$`
 	// +optional
 	ProviderConfigName string `json:"providerConfigName,omitempty"`
 }
@@ -153,8 +154,10 @@ type Postgres struct {
 	Username string `json:"username,omitempty"`
 
 	// Parameters are extra PostgreSQL parameters for both instances' parameter groups, e.g.
-	// work_mem: "65536". rds.force_ssl cannot be turned off.
+	// work_mem: "65536". Names are lowercase, with a dot after an extension's name
+	// (pg_stat_statements.track). rds.force_ssl cannot be turned off.
 	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule=`self.all(k, k.matches('^[a-z][a-z0-9_]*([.][a-z][a-z0-9_]*)*$'))`,message="spec.postgres.parameters names must be lowercase PostgreSQL parameter names, such as work_mem or pg_stat_statements.track"
 	// +kubebuilder:validation:XValidation:rule="!('rds.force_ssl' in self) || self['rds.force_ssl'] == '1'",message="spec.postgres.parameters rds.force_ssl must stay 1: TLS is enforced"
 	// +optional
 	Parameters map[string]string `json:"parameters,omitempty"`

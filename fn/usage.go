@@ -1,0 +1,80 @@
+package fn
+
+import (
+	"fmt"
+
+	protectionv1beta1 "github.com/crossplane/crossplane/apis/v2/protection/v1beta1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/resource/composed"
+
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
+)
+
+// AWS refuses to delete what something still uses: a primary that has a read replica, a DB
+// subnet group, security group, parameter group or key of a live instance, the role of a live
+// Lambda. Crossplane deletes a claim's composed resources all at once, so ClusterUsages say what
+// must wait for what: Crossplane refuses the delete of a used resource until its user is gone,
+// then replays it (replayDeletion). Usages need Crossplane's webhooks (they are on by default).
+
+// usageName is the resource name of the usage that keeps of until by is gone.
+func usageName(of, by resource.Name) resource.Name {
+	return resource.Name(fmt.Sprintf("usage-%s-by-%s", of, by))
+}
+
+// buildUsages adds a ClusterUsage for each dependency AWS enforces at deletion between desired
+// resources: both must be desired, or the usage's selectors would resolve to nothing.
+func buildUsages(st failoverState, d *desiredState) {
+	type use struct{ of, by resource.Name }
+	var uses []use
+	if isReplicating(st) {
+		uses = append(uses, use{DBInstanceName(RolePrimary), DBInstanceName(RoleDR)})
+	}
+	for _, role := range roles {
+		db := DBInstanceName(role)
+		for _, of := range []resource.Name{
+			resourceName(role, "db-subnet-group"), resourceName(role, "db-parameter-group"),
+			securityGroupName(role, sgDatabase), keyName(role), resourceName(role, "db-monitoring-role"),
+		} {
+			uses = append(uses, use{of, db})
+		}
+	}
+	for _, f := range []string{contract.FunctionReplicationLag, contract.FunctionFailover} {
+		uses = append(uses, use{lambdaPart(f, "role"), lambdaName(f)})
+	}
+	for _, u := range uses {
+		of, okOf := d.Resources[u.of]
+		by, okBy := d.Resources[u.by]
+		if !okOf || !okBy {
+			continue
+		}
+		d.AddUsage(usageName(u.of, u.by), &protectionv1beta1.ClusterUsage{
+			Spec: protectionv1beta1.ClusterUsageSpec{
+				Of:             usageTarget(d, u.of, gvkOf(of)),
+				By:             new(usageTarget(d, u.by, gvkOf(by))),
+				Reason:         new(fmt.Sprintf("AWS refuses to delete %s while %s uses it", u.of, u.by)),
+				ReplayDeletion: new(true),
+			},
+		})
+	}
+}
+
+// gvkOf returns the kind of a typed resource from the scheme the function composes with.
+func gvkOf(mr managed) schema.GroupVersionKind {
+	gvks, _, err := composed.Scheme.ObjectKinds(mr)
+	if err != nil || len(gvks) == 0 {
+		return schema.GroupVersionKind{}
+	}
+	return gvks[0]
+}
+
+// usageTarget selects the named resource of the same XR, of the kind, for a usage.
+func usageTarget(d *desiredState, name resource.Name, gvk schema.GroupVersionKind) protectionv1beta1.Resource {
+	s := d.Select(name)
+	return protectionv1beta1.Resource{
+		APIVersion:       gvk.GroupVersion().String(),
+		Kind:             gvk.Kind,
+		ResourceSelector: &protectionv1beta1.ResourceSelector{MatchLabels: s.MatchLabels, MatchControllerRef: s.MatchControllerRef},
+	}
+}
