@@ -26,10 +26,12 @@ const annCRN = "crossplane.io/composition-resource-name"
 // claimRun is one PostgresDRClaim applied from examples/claim.yaml, followed through its life.
 type claimRun struct {
 	e       *env
-	file    string
-	claim   *unstructured.Unstructured // as in the example
+	file    string                     // what kubectl applies and deletes
+	claim   *unstructured.Unstructured // as in the file
 	applied time.Time
+	ready   time.Duration // from kubectl apply to the claim's Ready
 
+	xrd                   string // the XRD's name
 	xrAPI, xrKind, xrName string
 	primary, dr           string
 
@@ -39,11 +41,39 @@ type claimRun struct {
 
 // applyClaim does what an application team does: kubectl apply -f examples/claim.yaml.
 func applyClaim(ctx context.Context, t *testing.T, e *env) *claimRun {
-	c := &claimRun{e: e, file: filepath.Join(e.root, "examples", "claim.yaml"), claim: exampleClaim(t, e), uids: map[types.UID]string{}}
+	return applyClaimFile(ctx, t, e, filepath.Join(e.root, "examples", "claim.yaml"), exampleClaim(t, e))
+}
+
+// applyRenamedClaim applies the claim of examples/claim.yaml under another name, its connection
+// secret named after it and the given spec fields set, from a copy in the run's directory.
+func applyRenamedClaim(ctx context.Context, t *testing.T, e *env, name string, spec map[string]any) *claimRun {
+	cl := exampleClaim(t, e)
+	cl.SetName(name)
+	spec["writeConnectionSecretToRef"] = map[string]any{"name": name + "-conn"}
+	for k, v := range spec {
+		if err := unstructured.SetNestedField(cl.Object, v, "spec", k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := yaml.Marshal(cl.Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(e.run, "claim-"+name+".yaml")
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return applyClaimFile(ctx, t, e, f, cl)
+}
+
+// applyClaimFile runs kubectl apply -f file, whose claim is cl, and waits for its XR.
+func applyClaimFile(ctx context.Context, t *testing.T, e *env, file string, cl *unstructured.Unstructured) *claimRun {
+	c := &claimRun{e: e, file: file, claim: cl, uids: map[types.UID]string{}}
+	c.xrd = readYAML(t, filepath.Join(e.root, "apis", "definition.yaml"))[0].GetName()
 	c.primary, _, _ = unstructured.NestedString(c.claim.Object, "spec", "regions", "primary")
 	c.dr, _, _ = unstructured.NestedString(c.claim.Object, "spec", "regions", "dr")
 	if c.primary == "" || c.dr == "" {
-		t.Fatalf("examples/claim.yaml sets no spec.regions.primary and spec.regions.dr")
+		t.Fatalf("%s sets no spec.regions.primary and spec.regions.dr", file)
 	}
 	if ns := c.claim.GetNamespace(); ns != "default" {
 		if out, err := e.kubectl(ctx, nil, "create", "namespace", ns); err != nil && !strings.Contains(out, "AlreadyExists") {
@@ -52,7 +82,7 @@ func applyClaim(ctx context.Context, t *testing.T, e *env) *claimRun {
 	}
 	c.applied = time.Now()
 	if out, err := e.kubectl(ctx, nil, "apply", "-f", c.file); err != nil {
-		t.Fatalf("kubectl apply -f examples/claim.yaml: %v\n%s", err, out)
+		t.Fatalf("kubectl apply -f %s: %v\n%s", c.file, err, out)
 	}
 	if err := eventually(ctx, 60*time.Second, 100*time.Millisecond, func(ctx context.Context) error {
 		cl, err := c.get(ctx)
@@ -137,7 +167,7 @@ func (c *claimRun) render(ctx context.Context, t *testing.T) map[string]*unstruc
 		}
 		return p
 	}
-	port := startFunction(t, e, "function-render", "--insecure")
+	port := startFunction(t, e, "function-render", "--insecure", "--metrics-address=")
 	fns := map[string]any{
 		"apiVersion": pkgAPI, "kind": "Function",
 		"metadata": map[string]any{"name": fnName, "annotations": map[string]any{
@@ -176,6 +206,23 @@ func (c *claimRun) firstPass(ctx context.Context, t *testing.T) {
 	e := c.e
 	var got map[string]*unstructured.Unstructured
 	var missing []string
+	// crossplane render takes seconds, while the first pass is being created: the time to the whole
+	// first pass is taken from when each resource appeared, polled meanwhile.
+	appeared := map[string]time.Time{}
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			c.pollAppeared(ctx, appeared)
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
 	c.first = c.render(ctx, t)
 	if err := eventually(ctx, 120*time.Second, 100*time.Millisecond, func(ctx context.Context) error {
 		var err error
@@ -193,9 +240,21 @@ func (c *claimRun) firstPass(ctx context.Context, t *testing.T) {
 		}
 		return nil
 	}); err != nil {
+		close(stop)
+		<-stopped
 		t.Fatal(err)
 	}
-	e.mark("claim-to-all-first-pass-resources: %s (%d managed resources)", since(c.applied), len(c.first))
+	close(stop)
+	<-stopped
+	c.pollAppeared(ctx, appeared)
+	var last time.Time
+	for crn := range c.first {
+		if at := appeared[refKey(got[crn].GetKind(), got[crn].GetName())]; at.After(last) {
+			last = at
+		}
+	}
+	e.figure("claim-to-first-pass", "%.1fs from kubectl apply to all %d first-pass managed resources in the API server",
+		last.Sub(c.applied).Seconds(), len(c.first))
 
 	xr, err := c.xr(ctx)
 	if err != nil {
@@ -217,6 +276,30 @@ func (c *claimRun) firstPass(ctx context.Context, t *testing.T) {
 	}
 	c.checkRegionsAndWiring(t, got)
 }
+
+// pollAppeared records when each of the XR's composed resources first exists, by refKey.
+func (c *claimRun) pollAppeared(ctx context.Context, appeared map[string]time.Time) {
+	xr, err := c.xr(ctx)
+	if err != nil {
+		return
+	}
+	refs, _, _ := unstructured.NestedSlice(xr.Object, "spec", "resourceRefs")
+	if len(refs) == 0 {
+		refs, _, _ = unstructured.NestedSlice(xr.Object, "spec", "crossplane", "resourceRefs")
+	}
+	for _, r := range refs {
+		m := asMap(r)
+		k := refKey(fmt.Sprint(m["kind"]), fmt.Sprint(m["name"]))
+		if _, ok := appeared[k]; ok {
+			continue
+		}
+		if _, err := c.e.get(ctx, fmt.Sprint(m["apiVersion"]), fmt.Sprint(m["kind"]), "", fmt.Sprint(m["name"])); err == nil {
+			appeared[k] = time.Now()
+		}
+	}
+}
+
+func refKey(kind, name string) string { return kind + "/" + name }
 
 // normalize turns numbers into float64 so that JSON from YAML and from the API server compare.
 func normalize(m map[string]any) map[string]any {
@@ -362,7 +445,49 @@ func conditionStatus(o *unstructured.Unstructured, typ string) (string, string) 
 // answered, and what the claim reports.
 func (c *claimRun) converge(ctx context.Context, t *testing.T, s *standIn) {
 	e := c.e
-	if err := eventually(ctx, 240*time.Second, 250*time.Millisecond, func(ctx context.Context) error {
+	c.waitReady(ctx, t, 240*time.Second)
+	got, err := c.composed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var staged []string
+	for crn := range got {
+		if c.first[crn] == nil {
+			staged = append(staged, crn)
+		}
+	}
+	sort.Strings(staged)
+	e.mark("%d managed resources, %d of them staged after AWS answered: %v", len(got), len(staged), staged)
+	if len(staged) == 0 {
+		t.Errorf("no resource appeared after the first pass: the replica, replica key, peering accepter and bucket replication wait for what AWS reports")
+	}
+	c.checkRegionsAndWiring(t, got)
+	c.checkProviderDependencies(t, got)
+	c.checkCrossRegion(t, got)
+	c.checkClaimStatus(ctx, t, got)
+	c.checkConnectionSecret(ctx, t, got)
+	if n, m := s.Cloud(), len(managedOnly(got)); n != m {
+		t.Errorf("AWS holds %d resources, the XR composes %d managed resources", n, m)
+	}
+}
+
+// managedOnly returns the provider-aws managed resources among composed resources: not the
+// ClusterUsages that order their deletion, which are Crossplane's own.
+func managedOnly(got map[string]*unstructured.Unstructured) map[string]*unstructured.Unstructured {
+	out := map[string]*unstructured.Unstructured{}
+	for crn, o := range got {
+		if strings.HasSuffix(o.GroupVersionKind().Group, ".aws.upbound.io") {
+			out[crn] = o
+		}
+	}
+	return out
+}
+
+// waitReady waits up to timeout for the claim to become Ready and records how long that took from
+// kubectl apply.
+func (c *claimRun) waitReady(ctx context.Context, t *testing.T, timeout time.Duration) {
+	t.Helper()
+	if err := eventually(ctx, timeout, 250*time.Millisecond, func(ctx context.Context) error {
 		cl, err := c.get(ctx)
 		if err != nil {
 			return err
@@ -386,31 +511,7 @@ func (c *claimRun) converge(ctx context.Context, t *testing.T, s *standIn) {
 		}
 		t.Fatal(err)
 	}
-	e.mark("claim-to-Ready: %s", since(c.applied))
-
-	got, err := c.composed(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var staged []string
-	for crn := range got {
-		if c.first[crn] == nil {
-			staged = append(staged, crn)
-		}
-	}
-	sort.Strings(staged)
-	e.mark("%d managed resources, %d of them staged after AWS answered: %v", len(got), len(staged), staged)
-	if len(staged) == 0 {
-		t.Errorf("no resource appeared after the first pass: the replica, replica key, peering accepter and bucket replication wait for what AWS reports")
-	}
-	c.checkRegionsAndWiring(t, got)
-	c.checkProviderDependencies(t, got)
-	c.checkCrossRegion(t, got)
-	c.checkClaimStatus(ctx, t, got)
-	c.checkConnectionSecret(ctx, t, got)
-	if n := s.Cloud(); n != len(got) {
-		t.Errorf("AWS holds %d resources, the XR composes %d", n, len(got))
-	}
+	c.ready = time.Since(c.applied)
 }
 
 // checkProviderDependencies checks that the Configuration package (crossplane.yaml) depends on
@@ -426,7 +527,7 @@ func (c *claimRun) checkProviderDependencies(t *testing.T, got map[string]*unstr
 		have[pkg[strings.LastIndex(pkg, "/")+1:]] = true
 	}
 	need := map[string][]string{}
-	for crn, o := range got {
+	for crn, o := range managedOnly(got) {
 		svc := strings.TrimSuffix(o.GroupVersionKind().Group, ".aws.upbound.io")
 		if p := "provider-aws-" + svc; !have[p] {
 			need[p] = append(need[p], crn)
@@ -592,9 +693,23 @@ func (c *claimRun) checkConnectionSecret(ctx context.Context, t *testing.T, got 
 	if primary == nil || replica == nil {
 		t.Fatal("want a primary and a replica DB instance")
 	}
+	// The writer's stable name is the PRIMARY failover record's; the RDS certificate names the
+	// instance, so verify-full works only against the instance's own address.
+	var record string
+	for _, r := range byKind(got, "route53.aws.upbound.io", "Record") {
+		if str(r, "spec", "forProvider", "failoverRoutingPolicy", "type") == "PRIMARY" {
+			record = strings.ToLower(strings.TrimSuffix(str(r, "status", "atProvider", "fqdn"), "."))
+		}
+	}
+	if record == "" {
+		t.Fatal("want a PRIMARY failover record that reports its fqdn")
+	}
 	want := map[string]string{
-		"endpoint":       str(primary, "status", "atProvider", "address"),
-		"readerEndpoint": str(replica, "status", "atProvider", "address"),
+		"endpoint":                record,
+		"endpointSSLMode":         "require",
+		"instanceEndpoint":        str(primary, "status", "atProvider", "address"),
+		"instanceEndpointSSLMode": "verify-full",
+		"readerEndpoint":          str(replica, "status", "atProvider", "address"),
 		"port":           fmt.Sprint(get(primary.Object, "spec", "forProvider", "port")),
 		"username":       str(primary, "spec", "forProvider", "username"),
 		"database":       str(primary, "spec", "forProvider", "dbName"),

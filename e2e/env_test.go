@@ -42,9 +42,12 @@ type env struct {
 	dyn    dynamic.Interface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
 
+	fnMetrics string // host:port of the function's Prometheus endpoint
+
 	start    time.Time
 	mu       sync.Mutex
 	times    []stageTime
+	figures  []figure
 	teardown []func()
 }
 
@@ -59,6 +62,11 @@ func (e *env) onTeardown(fn func()) {
 type stageTime struct {
 	name string
 	took time.Duration
+}
+
+// figure is one measured result of the run, printed as one line at its end.
+type figure struct {
+	name, text string
 }
 
 // newEnv reads the locations `make e2e` passes in the environment.
@@ -109,7 +117,23 @@ func (e *env) mark(format string, args ...any) {
 	fmt.Printf("[e2e %7.1fs]     %s\n", time.Since(e.start).Seconds(), fmt.Sprintf(format, args...))
 }
 
-// summary prints every stage's time.
+// figure records one of the run's figures, replacing an earlier one of the same name, and prints
+// it; summary prints every figure again, one line each.
+func (e *env) figure(name, format string, args ...any) {
+	f := figure{name: name, text: fmt.Sprintf(format, args...)}
+	e.mark("%s: %s", f.name, f.text)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range e.figures {
+		if e.figures[i].name == name {
+			e.figures[i] = f
+			return
+		}
+	}
+	e.figures = append(e.figures, f)
+}
+
+// summary prints every stage's time, then every figure.
 func (e *env) summary() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -118,12 +142,20 @@ func (e *env) summary() {
 		fmt.Printf("[e2e]   %-52s %7.2fs\n", s.name, s.took.Seconds())
 	}
 	fmt.Printf("[e2e]   %-52s %7.2fs\n", "total", time.Since(e.start).Seconds())
+	for _, f := range e.figures {
+		fmt.Printf("[e2e] %s: %s\n", f.name, f.text)
+	}
 }
 
 // script runs one of e2e/scripts with the given arguments, its output going to the test's output.
 func (e *env) script(ctx context.Context, name string, args ...string) error {
+	return e.scriptEnv(ctx, nil, name, args...)
+}
+
+// scriptEnv is script with more environment variables (KEY=value).
+func (e *env) scriptEnv(ctx context.Context, env []string, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, filepath.Join(e.scripts, name), args...)
-	cmd.Env = append(os.Environ(), "PATH="+e.bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cmd.Env = append(append(os.Environ(), "PATH="+e.bin+string(os.PathListSeparator)+os.Getenv("PATH")), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

@@ -74,9 +74,10 @@ func installFunction(ctx context.Context, t *testing.T, e *env) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 
-	// A short TTL: Crossplane reconciles the converged XR every few seconds, so the test sees its
-	// unchanged requests answered from the function's cache.
-	port := startFunction(t, e, "function", "--tls-server-certs-dir="+filepath.Join(e.run, "pki", "fn-server-dir"), "--ttl=5s")
+	// The default TTLs, so that the steady-state window sees what a converged claim costs.
+	e.fnMetrics = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	port := startFunction(t, e, "function", "--tls-server-certs-dir="+filepath.Join(e.run, "pki", "fn-server-dir"),
+		"--metrics-address="+e.fnMetrics)
 	if err := refusesWithoutClientCert(filepath.Join(e.run, "pki", "ca.crt"), port); err != nil {
 		t.Error(err)
 	}
@@ -144,7 +145,7 @@ func installFunction(ctx context.Context, t *testing.T, e *env) {
 		t.Errorf("the package manager's cache %s is empty: the package was not pulled", filepath.Join(e.run, "xpkg-cache"))
 	}
 	inputCRDs(t, e)
-	e.mark("function %s healthy: revision %s, endpoint 127.0.0.1:%d (mTLS)", fnName, rev.GetName(), port)
+	e.mark("function %s healthy: revision %s, endpoint 127.0.0.1:%d (mTLS), metrics %s", fnName, rev.GetName(), port, e.fnMetrics)
 }
 
 // refusesWithoutClientCert checks that the function speaks TLS with a server certificate of the

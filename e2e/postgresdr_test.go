@@ -3,11 +3,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,12 +11,16 @@ import (
 
 // TestPostgresDR brings up a control plane, installs our packages the way a platform team does,
 // and walks one PostgresDRClaim through its life the way an application team would: create,
-// converge, fail over out of band, delete. Each stage prints its time.
+// converge, stay converged, fail over out of band, delete; then takes a second claim to Ready with
+// Crossplane's default circuit breaker. Each stage prints its time; the figures (times to the
+// first pass and to Ready, what the function response cache did, what a converged claim costs an
+// hour) are printed again at the end, one line each.
 func TestPostgresDR(t *testing.T) {
 	e, ctx := up(t)
 	var kinds map[schema.GroupVersionKind]schema.GroupVersionResource
 	var s *standIn
 	var c *claimRun
+	var raised readyFigure
 
 	// A failed stage stops the test, except the ones marked to go on: what follows them does not
 	// depend on their outcome.
@@ -54,6 +53,7 @@ func TestPostgresDR(t *testing.T) {
 		}, false},
 		{"provider stand-in: staged resources appear, claim becomes Ready", func(t *testing.T) {
 			s = newStandIn(e.dyn, e.kube, kinds)
+			started := time.Now()
 			if err := s.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -65,11 +65,17 @@ func TestPostgresDR(t *testing.T) {
 				}
 			})
 			c.converge(ctx, t, s)
-			cacheUse(ctx, t, e)
+			raised = readyFigureOf(ctx, t, e, c, started)
+			e.figure("claim-to-Ready", "%s", raised)
 		}, false},
+		{"function response cache: core's hits and misses, the function's calls", func(t *testing.T) { responseCache(ctx, t, e, c) }, true},
+		{"steady state: one converged claim left alone for the window", func(t *testing.T) { steadyState(ctx, t, e, c) }, true},
 		{"region changes are refused on the live claim", func(t *testing.T) { c.immutableRegions(ctx, t) }, true},
 		{"out-of-band promotion: FailedOver, nothing deleted", func(t *testing.T) { c.failover(ctx, t, s) }, true},
 		{"delete claim: composed resources removed", func(t *testing.T) { c.delete(ctx, t, s) }, false},
+		{"default circuit breaker: core restarted, a second claim to Ready and deleted", func(t *testing.T) {
+			defaultBreaker(ctx, t, e, s, raised)
+		}, false},
 	}
 	for _, st := range steps {
 		ok := t.Run(st.name, func(t *testing.T) { e.stage(t, st.name, st.fn) })
@@ -77,28 +83,4 @@ func TestPostgresDR(t *testing.T) {
 			t.Fatalf("stage %q failed; stopping", st.name)
 		}
 	}
-}
-
-// cacheUse checks Crossplane's requests for the converged, unchanged XR reach the function's
-// cache: each reconcile of it sends the same request with the same tag, which the cache keeps the
-// second time and answers the third. It reports how many requests the function ran and how many
-// the cache answered.
-func cacheUse(ctx context.Context, t *testing.T, e *env) {
-	t.Helper()
-	var hits, runs int
-	err := eventually(ctx, 90*time.Second, time.Second, func(context.Context) error {
-		b, err := os.ReadFile(filepath.Join(e.run, "function.log"))
-		if err != nil {
-			return err
-		}
-		hits, runs = bytes.Count(b, []byte("\tAnswered from the cache\t")), bytes.Count(b, []byte("\tComposed\t"))
-		if hits == 0 {
-			return fmt.Errorf("%d requests run, none answered from the cache", runs)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("the converged XR's repeated requests never reached the cache: %v", err)
-	}
-	e.mark("function requests so far: %d run, %d answered from the cache (Crossplane sent them again, same tag)", runs, hits)
 }

@@ -2,13 +2,14 @@
 # crossplane-up.sh BIN RUN: on the control plane of cluster-up.sh, Crossplane core run outside the
 # cluster with the External package runtime (the package manager pulls packages but makes no
 # Deployments), and a local in-memory OCI registry (crane registry serve) that Crossplane pulls
-# from over plain HTTP on loopback. Writes RUN/registry (host:port) and RUN/crossplane.env.
+# from over plain HTTP on loopback. Writes RUN/registry (host:port), RUN/crossplane.env (core's
+# ports) and, through crossplane-core.sh, RUN/crossplane-metrics (host:port).
 set -euo pipefail
 BIN=$(cd "$1" && pwd); RUN=$(cd "$2" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-export KUBECONFIG=$RUN/kubeconfig; K=$RUN/pki
+export KUBECONFIG=$RUN/kubeconfig
 XP_VERSION=${XP_VERSION:-v2.4.0}
 # Packages declare the Crossplane versions they work with; a core built without its version
 # (-X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=...) refuses every package.
@@ -31,20 +32,10 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 done
 [ -n "$ok" ] || { echo "crossplane core init failed" >&2; tail -n 20 "$RUN/crossplane-init.log" >&2; exit 1; }
 mkdir -p "$RUN/xpkg-cache" "$RUN/xfn-cache"
-hp=$(freeport)
-# Each XR has a circuit breaker on the watch events of its composed resources (default: burst 100,
-# refill 1/s, open for 5 min). An XPostgresDR composes about 160 resources, and their providers
-# touch each several times while creating them, so with the defaults the breaker opens on the first
-# wave and the XR falls back to the 1-minute poll. Platform teams should raise it the same way
-# (Helm: args); XP_CIRCUIT_BREAKER_ARGS="" runs with Crossplane's defaults.
-read -r -a breaker <<<"${XP_CIRCUIT_BREAKER_ARGS---circuit-breaker-burst=1000 --circuit-breaker-refill-rate=20}"
-POD_NAMESPACE=crossplane-system start crossplane "$BIN/crossplane-core" core start \
-  --enable-webhooks=false --package-runtime=External "${breaker[@]}" \
-  --tls-client-certs-dir="$K/xp-client-dir" --xpkg-cache-dir="$RUN/xpkg-cache" --xfn-cache-dir="$RUN/xfn-cache" \
-  --metrics-port="$(freeport)" --health-probe-port="$hp" --webhook-port="$(freeport)" --debug
+printf 'XP_METRICS_PORT=%s\nXP_HEALTH_PORT=%s\nXP_WEBHOOK_PORT=%s\n' "$(freeport)" "$(freeport)" "$(freeport)" >"$RUN/crossplane.env"
+"$here/crossplane-core.sh" "$BIN" "$RUN"
 rp=$(freeport)
 start registry "$BIN/crane" registry serve --address "127.0.0.1:$rp"
 wait_for 30 registry curl -sf "http://127.0.0.1:$rp/v2/"
 echo "127.0.0.1:$rp" >"$RUN/registry"
-wait_for 90 crossplane curl -sf "http://127.0.0.1:$hp/readyz"
-echo "crossplane up: registry 127.0.0.1:$rp, health 127.0.0.1:$hp"
+echo "registry up: 127.0.0.1:$rp"
