@@ -1,7 +1,6 @@
 package fn
 
 import (
-	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -34,14 +33,7 @@ func builderInput() *inputv1alpha1.Input {
 // testPlan plans a spec (JSON) with the test input, changed by the mutators.
 func testPlan(t *testing.T, spec string, mutate ...func(*inputv1alpha1.Input)) *xrPlan {
 	t.Helper()
-	m := map[string]any{}
-	if err := json.Unmarshal([]byte(spec), &m); err != nil {
-		t.Fatal(err)
-	}
-	s, err := parseSpec(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := planSpec(t, spec)
 	in := builderInput()
 	for _, f := range mutate {
 		f(in)
@@ -148,5 +140,19 @@ func names(d *desiredState, prefixes ...string) []string {
 		}
 	}
 	slices.Sort(out)
+	return out
+}
+
+// waitsNaming returns those of the names that some of d's waits name, in the order given.
+func waitsNaming(d *desiredState, names []string) []string {
+	var out []string
+	for _, n := range names {
+		for _, msg := range d.Waiting {
+			if strings.Contains(msg, n) {
+				out = append(out, n)
+				break
+			}
+		}
+	}
 	return out
 }

@@ -205,15 +205,7 @@ func TestBuildDatabase(t *testing.T) {
 			if diff := cmp.Diff(tc.want, names(d, "primary-", "dr-")); diff != "" {
 				t.Errorf("\n%s\ndesired resources: -want, +got:\n%s", tc.reason, diff)
 			}
-			var named []string
-			for _, w := range waitable {
-				for _, msg := range d.Waiting {
-					if strings.Contains(msg, w) {
-						named = append(named, w)
-						break
-					}
-				}
-			}
+			named := waitsNaming(d, waitable)
 			slices.Sort(named)
 			if diff := cmp.Diff(tc.wantWaits, named); diff != "" {
 				t.Errorf("\n%s\nresources waited for: -want, +got:\n%s\nwaiting: %q", tc.reason, diff, d.Waiting)
