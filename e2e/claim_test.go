@@ -710,9 +710,9 @@ func (c *claimRun) checkConnectionSecret(ctx context.Context, t *testing.T, got 
 		"instanceEndpoint":        str(primary, "status", "atProvider", "address"),
 		"instanceEndpointSSLMode": "verify-full",
 		"readerEndpoint":          str(replica, "status", "atProvider", "address"),
-		"port":           fmt.Sprint(get(primary.Object, "spec", "forProvider", "port")),
-		"username":       str(primary, "spec", "forProvider", "username"),
-		"database":       str(primary, "spec", "forProvider", "dbName"),
+		"port":                    fmt.Sprint(get(primary.Object, "spec", "forProvider", "port")),
+		"username":                str(primary, "spec", "forProvider", "username"),
+		"database":                str(primary, "spec", "forProvider", "dbName"),
 	}
 	if want["port"] == "<nil>" {
 		want["port"] = "5432"

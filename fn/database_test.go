@@ -229,9 +229,6 @@ func TestDatabasePrimary(t *testing.T) {
 		}
 		return i
 	}
-	fp := func(f func(rdsv1beta3.InstanceParameters) any) func(*rdsv1beta3.Instance) any {
-		return func(i *rdsv1beta3.Instance) any { return f(i.Spec.ForProvider) }
-	}
 
 	cases := map[string]struct {
 		reason string
@@ -296,9 +293,6 @@ func TestDatabaseReplica(t *testing.T) {
 			t.Fatalf("%s is not a desired Instance", DBInstanceName(RoleDR))
 		}
 		return i
-	}
-	fp := func(f func(rdsv1beta3.InstanceParameters) any) func(*rdsv1beta3.Instance) any {
-		return func(i *rdsv1beta3.Instance) any { return f(i.Spec.ForProvider) }
 	}
 	nilString := (*string)(nil)
 
@@ -622,4 +616,9 @@ func TestDatabaseSupport(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fp reads a field of an instance's spec.forProvider, for the table tests.
+func fp(f func(rdsv1beta3.InstanceParameters) any) func(*rdsv1beta3.Instance) any {
+	return func(i *rdsv1beta3.Instance) any { return f(i.Spec.ForProvider) }
 }
