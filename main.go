@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -65,12 +67,16 @@ func (c *CLI) Serve(ctx context.Context, log logging.Logger) error {
 	if err != nil {
 		return errors.Wrap(err, "cannot create function")
 	}
+	addr, err := resolvePort(c.Network, c.Address)
+	if err != nil {
+		return err
+	}
 	hs := health.NewServer()
 	d := newDrain(f)
 	done := make(chan error, 1)
 	go func() {
 		done <- function.Serve(d,
-			function.Listen(c.Network, c.Address),
+			function.Listen(c.Network, addr),
 			function.MTLSCertificates(c.TLSServerCertsDir),
 			function.Insecure(c.Insecure),
 			function.MaxRecvMessageSize(c.MaxRecvMessageSize*MiB),
@@ -80,7 +86,7 @@ func (c *CLI) Serve(ctx context.Context, log logging.Logger) error {
 			function.WithMetricsRegistry(prometheus.NewRegistry()),
 		)
 	}()
-	log.Info("Serving", "address", c.Address, "insecure", c.Insecure, "metrics", c.MetricsAddress)
+	log.Info("Serving", "address", addr, "insecure", c.Insecure, "metrics", c.MetricsAddress)
 
 	select {
 	case err := <-done:
@@ -95,6 +101,24 @@ func (c *CLI) Serve(ctx context.Context, log logging.Logger) error {
 		log.Info("Requests still in flight at the shutdown timeout")
 	}
 	return nil
+}
+
+// resolvePort turns a TCP address with port 0 into one with a port that was free a moment ago, so
+// that the log can say where the function listens: function.Serve listens itself and does not
+// tell.
+func resolvePort(network, address string) (string, error) {
+	if _, port, err := net.SplitHostPort(address); err != nil || port != "0" || !strings.HasPrefix(network, "tcp") {
+		return address, nil //nolint:nilerr // Not a TCP address with port 0: function.Serve says what is wrong with it.
+	}
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), network, address)
+	if err != nil {
+		return "", errors.Wrapf(err, "cannot find a free port for %q", address)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		return "", errors.Wrap(err, "cannot release the free port")
+	}
+	return addr, nil
 }
 
 func main() {

@@ -319,3 +319,43 @@ func TestDrain(t *testing.T) {
 		})
 	}
 }
+
+func TestResolvePort(t *testing.T) {
+	cases := map[string]struct {
+		reason          string
+		network, addr   string
+		wantSame, wantP bool
+	}{
+		"PortZero": {
+			reason:  "Port 0 becomes a free port, so the log can say where the function listens.",
+			network: "tcp", addr: "127.0.0.1:0",
+			wantP: true,
+		},
+		"Port": {
+			reason:  "A given port stays.",
+			network: "tcp", addr: "127.0.0.1:9443",
+			wantSame: true,
+		},
+		"Unix": {
+			reason:  "A unix socket is not a port.",
+			network: "unix", addr: "/tmp/fn.sock",
+			wantSame: true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := resolvePort(tc.network, tc.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantSame && got != tc.addr {
+				t.Errorf("\n%s\nresolvePort(%q) = %q, want it unchanged", tc.reason, tc.addr, got)
+			}
+			if tc.wantP {
+				if _, port, _ := net.SplitHostPort(got); port == "0" || port == "" {
+					t.Errorf("\n%s\nresolvePort(%q) = %q, want a port", tc.reason, tc.addr, got)
+				}
+			}
+		})
+	}
+}

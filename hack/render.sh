@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$root/_output/bin
 xr=$1; observed=${2:-}
 log=$(mktemp); trap 'rm -f "$log"' EXIT
-"$bin/function" --insecure --address=127.0.0.1:0 >"$log" 2>&1 &
+"$bin/function" --insecure --address=127.0.0.1:0 --metrics-address= >"$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -f "$log"' EXIT
 addr=
