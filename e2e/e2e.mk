@@ -31,7 +31,7 @@ PROVIDER_CRDS    = $(shell $(GO) env GOMODCACHE)/github.com/upbound/provider-aws
 PROVIDER_GROUPS  = $(shell $(GO) list -deps . | sed -n 's|^github.com/upbound/provider-aws/v2/apis/cluster/\([a-z0-9]*\)/.*|\1|p' | sort -u)
 
 E2E_RUN         := $(OUT)/e2e
-# The stages take about 7 minutes, the steady-state window 10 more (E2E_STEADY_WINDOW, e.g. 2m).
+# The stages take about 6 minutes, the steady-state window 11 more (E2E_STEADY_WINDOW, e.g. 2m).
 E2E_TIMEOUT     ?= 40m
 
 .PHONY: xpkg xpkg-build xpkg-push-check e2e e2e-deps e2e-up e2e-down kube
