@@ -10,7 +10,6 @@ import (
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
-	"github.com/crossplane/function-sdk-go/resource"
 
 	rdsv1beta3 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta3"
 
@@ -254,10 +253,7 @@ func TestLambdaWaitsForItsLogGroup(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			o := observedState{}
-			for n, oc := range settled {
-				o[n] = resource.ObservedComposed{Resource: oc.Resource.DeepCopy()}
-			}
+			o := cloneObserved(settled)
 			tc.observe(o)
 			d := newDesired(clusterFlavour{}, p.ProviderConfig)
 			lambdaBuild(t, p, detectFailover(p, o))(o, d)
@@ -314,10 +310,7 @@ func TestReplicaNeverAskedEmpty(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			o := observedState{}
-			for n, oc := range full {
-				o[n] = resource.ObservedComposed{Resource: oc.Resource.DeepCopy()}
-			}
+			o := cloneObserved(full)
 			tc.edit(o)
 			d := newDesired(clusterFlavour{}, p.ProviderConfig)
 			buildDatabase(p, o, detectFailover(p, o), d)

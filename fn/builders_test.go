@@ -156,3 +156,12 @@ func waitsNaming(d *desiredState, names []string) []string {
 	}
 	return out
 }
+
+// cloneObserved returns a deep copy of o, for a case to change.
+func cloneObserved(o observedState) observedState {
+	out := make(observedState, len(o))
+	for n, oc := range o {
+		out[n] = resource.ObservedComposed{Resource: oc.Resource.DeepCopy(), ConnectionDetails: oc.ConnectionDetails}
+	}
+	return out
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/resource/composed"
 )
 
 // managed is what the function needs of a typed provider-aws managed resource.
@@ -131,4 +132,37 @@ func named[T managed](mr T, externalName string) T {
 	a[meta.AnnotationKeyExternalName] = externalName
 	mr.SetAnnotations(a)
 	return mr
+}
+
+// toComposed returns the desired resources as the SDK sends them, each Ready once it is observed
+// Ready, and the usages, Ready at once.
+func (d *desiredState) toComposed(o observedState) (map[resource.Name]*resource.DesiredComposed, error) {
+	out := make(map[resource.Name]*resource.DesiredComposed, len(d.Order)+len(d.UsageOrder))
+	add := func(name resource.Name, obj runtime.Object, ready resource.Ready) error {
+		cd, err := composed.From(obj)
+		if err != nil {
+			return errors.Wrapf(err, "cannot convert composed resource %q", name)
+		}
+		// Nothing of a status is desired; composed.From gives status.observedGeneration: 0 (an
+		// int the JSON encoder does not omit).
+		delete(cd.Object, "status")
+		for _, path := range d.empty[name] {
+			if err := cd.SetValue(path, map[string]any{}); err != nil {
+				return errors.Wrapf(err, "cannot set %s of composed resource %q", path, name)
+			}
+		}
+		out[name] = &resource.DesiredComposed{Resource: cd, Ready: ready}
+		return nil
+	}
+	for _, name := range d.Order {
+		if err := add(name, d.Resources[name], readiness(o, name)); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range d.UsageOrder {
+		if err := add(name, d.Usages[name], resource.ReadyTrue); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

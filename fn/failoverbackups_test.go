@@ -214,7 +214,7 @@ func TestBucketReplicationFollowsWriter(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d, _ := settle(t, tc.plan, dataLayer(t, replicating, tc.promoted), func(o observedState, d *desiredState) { buildStorage(tc.plan, o, d) })
+			d, _ := settle(t, tc.plan, dataLayer(t, replicating, tc.promoted), func(o observedState, d *desiredState) { buildStorage(tc.plan, o, detectFailover(tc.plan, o), d) })
 			var got []bucketReplication
 			for _, n := range d.Order {
 				if rc, ok := d.Resources[n].(*s3v1beta2.BucketReplicationConfiguration); ok {

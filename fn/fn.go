@@ -5,6 +5,7 @@ package fn
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -16,7 +17,6 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/request"
 	"github.com/crossplane/function-sdk-go/resource"
-	"github.com/crossplane/function-sdk-go/resource/composed"
 	"github.com/crossplane/function-sdk-go/response"
 )
 
@@ -130,32 +130,12 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		response.Fatal(rsp, errors.Wrap(err, "cannot get the desired composed resources"))
 		return rsp, nil
 	}
-	for _, name := range d.Order {
-		cd, err := composed.From(d.Resources[name])
-		if err != nil {
-			response.Fatal(rsp, errors.Wrapf(err, "cannot convert composed resource %q", name))
-			return rsp, nil
-		}
-		// Nothing of a status is desired; composed.From gives status.observedGeneration: 0 (an
-		// int the JSON encoder does not omit).
-		delete(cd.Object, "status")
-		for _, path := range d.empty[name] {
-			if err := cd.SetValue(path, map[string]any{}); err != nil {
-				response.Fatal(rsp, errors.Wrapf(err, "cannot set %s of composed resource %q", path, name))
-				return rsp, nil
-			}
-		}
-		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: readiness(o, name)}
+	built, err := d.toComposed(o)
+	if err != nil {
+		response.Fatal(rsp, err)
+		return rsp, nil
 	}
-	for _, name := range d.UsageOrder {
-		cd, err := composed.From(d.Usages[name])
-		if err != nil {
-			response.Fatal(rsp, errors.Wrapf(err, "cannot convert composed resource %q", name))
-			return rsp, nil
-		}
-		delete(cd.Object, "status")
-		desired[name] = &resource.DesiredComposed{Resource: cd, Ready: resource.ReadyTrue}
-	}
+	maps.Copy(desired, built)
 	if st.PromotedOutOfBand {
 		if kept := keepObserved(o, desired, true); len(kept) > 0 {
 			response.Normalf(rsp, "The replica was promoted out of band: keeping %d resources of the replicating graph until spec.activeRegion says what is permanent", len(kept)).TargetCompositeAndClaim()
@@ -225,7 +205,7 @@ func buildAll(p *xrPlan, o observedState, st failoverState) (*desiredState, erro
 	buildNetwork(p, o, d)
 	buildKMS(p, o, d)
 	buildDatabase(p, o, st, d)
-	buildStorage(p, o, d)
+	buildStorage(p, o, st, d)
 	buildSecret(p, o, d)
 	buildMonitoring(p, o, st, d)
 	buildDNS(p, o, st, d)

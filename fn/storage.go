@@ -79,12 +79,12 @@ func replicationPolicy(srcBucket, dstBucket, srcKey, dstKey, srcRegion, dstRegio
 // buildStorage adds a backup bucket per region, versioned, SSE-KMS with the region's key and
 // bucket keys, public access blocked, owner-enforced, TLS only, old versions expiring; and the
 // replication of the writer's bucket into the other region's once both are observed versioned.
-func buildStorage(p *xrPlan, o observedState, d *desiredState) {
+func buildStorage(p *xrPlan, o observedState, st failoverState, d *desiredState) {
 	for _, role := range roles {
 		buildBucket(p, o, d, role)
 	}
 	if *p.Spec.Backups.ReplicateToDR {
-		buildBucketReplication(p, o, detectFailover(p, o), d)
+		buildBucketReplication(p, o, st, d)
 	}
 }
 

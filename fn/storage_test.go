@@ -33,7 +33,7 @@ func fxVersioning(t *testing.T, status string, ready bool) resource.ObservedComp
 // storageBuilt runs buildStorage once.
 func storageBuilt(p *xrPlan, o observedState) *desiredState {
 	d := newDesired(clusterFlavour{}, p.ProviderConfig)
-	buildStorage(p, o, d)
+	buildStorage(p, o, detectFailover(p, o), d)
 	return d
 }
 

@@ -83,7 +83,7 @@ func TestServiceRoleTrustSourceAccount(t *testing.T) {
 			o := dataLayer(t, tc.plan, tc.promoted)
 			d, _ := settle(t, tc.plan, o, func(o observedState, d *desiredState) {
 				buildDatabase(tc.plan, o, detectFailover(tc.plan, o), d)
-				buildStorage(tc.plan, o, d)
+				buildStorage(tc.plan, o, detectFailover(tc.plan, o), d)
 			})
 			r, ok := d.Resources[tc.role].(*iamv1beta1.Role)
 			if !ok {
