@@ -145,3 +145,78 @@ const (
 	PrimaryProbeAttempts = 2
 	PrimaryProbeInterval = 1 * time.Second
 )
+
+// The failover Lambda's planned switchover. The composition function starts it with a
+// provider-aws lambda Invocation whose input is a SwitchoverRequest and reads the
+// SwitchoverResult from the Invocation's status.atProvider.result.
+const (
+	// ActionSwitchover is SwitchoverRequest.Action.
+	ActionSwitchover = "switchover"
+	// DefaultCatchUpTimeout bounds how long the fenced writer waits for the replica to replay
+	// its last WAL before the switchover aborts.
+	DefaultCatchUpTimeout = 60 * time.Second
+	// SwitchoverTable keeps, on the promoted writer, the result of each switchover by ID, so that
+	// the same request again (the Invocation created anew) reports it instead of acting twice.
+	SwitchoverTable = "pgdr_switchover"
+)
+
+// SwitchoverRequest asks the failover Lambda for a planned switchover: fence the writer
+// (PRIMARY_HOST), wait until the replica (REPLICA_HOST, REPLICA_INSTANCE_ID) has replayed the
+// writer's last WAL, promote the replica, point the PRIMARY record at it (best effort).
+type SwitchoverRequest struct {
+	// Action is ActionSwitchover.
+	Action string `json:"action"`
+	// ID names this switchover; the same ID again is the same switchover.
+	ID string `json:"id"`
+	// CatchUpTimeoutSeconds bounds the wait for the replica; 0 is DefaultCatchUpTimeout.
+	CatchUpTimeoutSeconds int `json:"catchUpTimeoutSeconds,omitempty"`
+}
+
+// Outcomes of a switchover.
+const (
+	// SwitchoverPromoted: the writer was fenced, the replica replayed its last WAL and was
+	// promoted; it takes writes. The old writer stays fenced (read-only).
+	SwitchoverPromoted = "Promoted"
+	// SwitchoverAborted: nothing was promoted and the writer takes writes again (unfenced), or
+	// was never fenced; Reason says why and what to do.
+	SwitchoverAborted = "Aborted"
+)
+
+// Steps of a switchover, in order.
+const (
+	StepFenced           = "Fenced"
+	StepSessionsEnded    = "SessionsEnded"
+	StepCaughtUp         = "CaughtUp"
+	StepPromoteRequested = "PromoteRequested"
+	StepWritable         = "Writable"
+	StepRecordUpdated    = "RecordUpdated"
+	StepUnfenced         = "Unfenced"
+)
+
+// SwitchoverStep is one step of a switchover and when it finished.
+type SwitchoverStep struct {
+	Step   string    `json:"step"`
+	At     time.Time `json:"at"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// SwitchoverResult is what a switchover did. The Lambda returns it (no function error) for
+// both outcomes; an error means a step failed and the request may be sent again.
+type SwitchoverResult struct {
+	Action  string `json:"action"`
+	ID      string `json:"id"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+	// FencedLSN is the writer's pg_current_wal_lsn() once it was fenced.
+	FencedLSN string `json:"fencedLsn,omitempty"`
+	// ReplicaLSN is the replica's pg_last_wal_replay_lsn() when promotion was requested.
+	ReplicaLSN string `json:"replicaLsn,omitempty"`
+	// WriteUnavailableMs is from fencing the writer to the promoted replica's first commit
+	// (Promoted), or to unfencing the writer (Aborted).
+	WriteUnavailableMs int64 `json:"writeUnavailableMs,omitempty"`
+	// CatchUpMs is from reading FencedLSN to the replica having replayed it.
+	CatchUpMs  int64            `json:"catchUpMs,omitempty"`
+	DNSUpdated *bool            `json:"dnsUpdated,omitempty"`
+	DNSError   string           `json:"dnsError,omitempty"`
+	Steps      []SwitchoverStep `json:"steps,omitempty"`
+}
