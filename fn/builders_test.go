@@ -85,11 +85,9 @@ func dataLayer(t *testing.T, p *xrPlan, promoted bool) observedState {
 	d = newDesired(clusterFlavour{}, p.ProviderConfig)
 	buildKMS(p, o, d)
 	o[keyName(RoleDR)] = observedFixture(t, keyName(RoleDR), d.Resources[keyName(RoleDR)], nil)
-	d = newDesired(clusterFlavour{}, p.ProviderConfig)
-	buildDatabase(p, o, failoverState{Writer: RolePrimary}, d)
+	d = databaseWithLogGroups(t, p, o, RolePrimary)
 	o[DBInstanceName(RolePrimary)] = observedFixture(t, DBInstanceName(RolePrimary), d.Resources[DBInstanceName(RolePrimary)], nil)
-	d = newDesired(clusterFlavour{}, p.ProviderConfig)
-	buildDatabase(p, o, failoverState{Writer: RolePrimary}, d)
+	d = databaseWithLogGroups(t, p, o, RoleDR)
 	var extra map[string]any
 	if promoted {
 		extra = map[string]any{"replicateSourceDb": nil}
@@ -102,6 +100,21 @@ func dataLayer(t *testing.T, p *xrPlan, promoted bool) observedState {
 		t.Fatalf("the data layer stand-in reports no secret ARN, replica endpoint or DR key ARN: %v", o)
 	}
 	return o
+}
+
+// databaseWithLogGroups builds the database layer, observes the role's instance log groups
+// (which its instance waits for) and builds it again.
+func databaseWithLogGroups(t *testing.T, p *xrPlan, o observedState, role Role) *desiredState {
+	t.Helper()
+	d := newDesired(clusterFlavour{}, p.ProviderConfig)
+	buildDatabase(p, o, failoverState{Writer: RolePrimary}, d)
+	for _, lt := range logExportTypes {
+		n := dbLogGroupName(role, lt)
+		o[n] = observedFixture(t, n, d.Resources[n], nil)
+	}
+	d = newDesired(clusterFlavour{}, p.ProviderConfig)
+	buildDatabase(p, o, failoverState{Writer: RolePrimary}, d)
+	return d
 }
 
 // settle runs build against o, observes everything it desires, and again, until a run desires

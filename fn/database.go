@@ -11,6 +11,7 @@ import (
 
 	"github.com/crossplane/function-sdk-go/resource"
 
+	cloudwatchlogsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatchlogs/v1beta1"
 	iamv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/iam/v1beta1"
 	rdsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta1"
 	rdsv1beta3 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta3"
@@ -27,8 +28,43 @@ const (
 	enhancedMonitoringPolicy  = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 )
 
-// logExports are the PostgreSQL logs both instances publish to CloudWatch Logs.
-var logExports = []*string{new("postgresql"), new("upgrade")} //nolint:gochecknoglobals // A constant list.
+// logExportTypes are the PostgreSQL logs both instances publish to CloudWatch Logs.
+var logExportTypes = []string{"postgresql", "upgrade"} //nolint:gochecknoglobals // A constant list.
+
+// dbLogRetentionDays is how long the instances' exported logs are kept.
+const dbLogRetentionDays = 90
+
+// dbLogGroupName is the resource name of the log group an instance exports a log type to.
+func dbLogGroupName(r Role, logType string) resource.Name {
+	return resourceName(r, "db-log", logType)
+}
+
+// dbLogGroup is the CloudWatch Logs group RDS publishes an instance's log type to: RDS names it
+// /aws/rds/instance/<identifier>/<log type>.
+func dbLogGroup(identifier, logType string) string {
+	return "/aws/rds/instance/" + identifier + "/" + logType
+}
+
+// buildDBLogGroups adds the log groups an instance exports to, encrypted with its region's key
+// and with a retention: RDS creates a missing one itself, unencrypted and kept forever. It
+// reports whether all are Ready, which a new instance waits for.
+func buildDBLogGroups(p *xrPlan, o observedState, d *desiredState, role Role, keyARN string) bool {
+	region := p.Regions[role].Region
+	ready := true
+	for _, t := range logExportTypes {
+		name, group := dbLogGroupName(role, t), dbLogGroup(p.Names.DBInstance(role), t)
+		d.Add(name, named(&cloudwatchlogsv1beta1.Group{
+			Spec: cloudwatchlogsv1beta1.GroupSpec{ForProvider: cloudwatchlogsv1beta1.GroupParameters{
+				Region:          &region,
+				KMSKeyID:        new(keyARN),
+				RetentionInDays: new(float64(dbLogRetentionDays)),
+				Tags:            p.Tags(role, group),
+			}},
+		}, group))
+		ready = ready && o.Ready(name)
+	}
+	return ready
+}
 
 // replicaManagementPolicies leave out LateInitialize: provider-aws would copy the source's user
 // name, database name and engine into the replica's spec, which then conflict with
@@ -152,7 +188,7 @@ func instanceCommon(p *xrPlan, d *desiredState, role Role, keyARN string) rdsv1b
 		MonitoringInterval:                 new(float64(monitoringIntervalSeconds)),
 		MonitoringRoleArnSelector:          d.Select(resourceName(role, "db-monitoring-role")),
 		IAMDatabaseAuthenticationEnabled:   new(true),
-		EnabledCloudwatchLogsExports:       logExports,
+		EnabledCloudwatchLogsExports:       toPtrs(logExportTypes),
 		PubliclyAccessible:                 new(false),
 		VPCSecurityGroupIDSelector:         d.Select(securityGroupName(role, sgDatabase)),
 		DBSubnetGroupNameSelector:          d.Select(resourceName(role, "db-subnet-group")),
@@ -170,6 +206,10 @@ func buildPrimary(p *xrPlan, o observedState, d *desiredState) {
 	keyARN := keyARN(o, RolePrimary)
 	if keyARN == "" {
 		d.Wait(fmt.Sprintf("the primary KMS key's ARN (%s), to encrypt the primary database", keyName(RolePrimary)))
+		return
+	}
+	if !buildDBLogGroups(p, o, d, RolePrimary, keyARN) && !o.Exists(DBInstanceName(RolePrimary)) {
+		d.Wait(fmt.Sprintf("the primary database's log groups (%s) to be ready, so that RDS does not create them unencrypted", joinAnd(logGroupNames(RolePrimary))))
 		return
 	}
 	pg := p.Spec.Postgres
@@ -218,6 +258,10 @@ func buildReplica(p *xrPlan, o observedState, st failoverState, d *desiredState)
 		// An empty key would replace the instance and an empty source promote it: withheld, the
 		// observed instance is kept as it is (keepObserved) until both are known again.
 		d.Wait(fmt.Sprintf("the DR replica's key and source ARNs (%s, %s), to keep asking for the replica it is", keyName(RoleDR), DBInstanceName(RolePrimary)))
+		return
+	}
+	if !buildDBLogGroups(p, o, d, RoleDR, keyARN) && !o.Exists(DBInstanceName(RoleDR)) {
+		d.Wait(fmt.Sprintf("the DR database's log groups (%s) to be ready, so that RDS does not create them unencrypted", joinAnd(logGroupNames(RoleDR))))
 		return
 	}
 	fp := instanceCommon(p, d, RoleDR, keyARN)
@@ -338,4 +382,22 @@ func firstOf(values ...string) string {
 		}
 	}
 	return ""
+}
+
+// logGroupNames are the resource names of a role's instance log groups.
+func logGroupNames(r Role) []string {
+	out := make([]string, 0, len(logExportTypes))
+	for _, t := range logExportTypes {
+		out = append(out, string(dbLogGroupName(r, t)))
+	}
+	return out
+}
+
+// toPtrs returns pointers to copies of the strings.
+func toPtrs(s []string) []*string {
+	out := make([]*string, 0, len(s))
+	for _, v := range s {
+		out = append(out, new(v))
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package fn
 import (
 	"encoding/json"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/crossplane/function-sdk-go/resource"
 
+	cloudwatchlogsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatchlogs/v1beta1"
 	iamv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/iam/v1beta1"
 	rdsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta1"
 	rdsv1beta3 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta3"
@@ -105,14 +107,28 @@ func fxPolicy(t *testing.T, doc *string) policyDocument {
 // everything a replicating pair reports.
 type dbObserved struct {
 	primaryKey, drKey, keys, primary, replica, all observedState
+	// The keys without the instances' log groups, which a new instance waits for.
+	primaryKeyOnly, keysOnly observedState
+}
+
+// fxLogGroups are a role's instance log groups, observed Ready.
+func fxLogGroups(t *testing.T, role Role) observedState {
+	t.Helper()
+	o := observedState{}
+	for _, lt := range logExportTypes {
+		o[dbLogGroupName(role, lt)] = fxObserved(t, "cloudwatchlogs.aws.upbound.io/v1beta1", "Group", map[string]any{"arn": "arn:aws:logs:x:123456789012:log-group:" + lt})
+	}
+	return o
 }
 
 func newDBObserved(t *testing.T) dbObserved {
 	t.Helper()
 	var o dbObserved
-	o.primaryKey = observedState{keyName(RolePrimary): fxKey(t, RolePrimary, fxPrimaryKeyARN)}
-	o.drKey = observedState{keyName(RoleDR): fxKey(t, RoleDR, fxDRKeyARN)}
+	o.primaryKeyOnly = observedState{keyName(RolePrimary): fxKey(t, RolePrimary, fxPrimaryKeyARN)}
+	o.primaryKey = fxMerge(o.primaryKeyOnly, fxLogGroups(t, RolePrimary))
+	o.drKey = fxMerge(observedState{keyName(RoleDR): fxKey(t, RoleDR, fxDRKeyARN)}, fxLogGroups(t, RoleDR))
 	o.keys = fxMerge(o.primaryKey, o.drKey)
+	o.keysOnly = fxMerge(o.primaryKeyOnly, observedState{keyName(RoleDR): fxKey(t, RoleDR, fxDRKeyARN)})
 	o.primary = observedState{DBInstanceName(RolePrimary): fxInstance(t, map[string]any{"arn": fxPrimaryDBARN, "kmsKeyId": fxPrimaryKeyARN})}
 	o.replica = observedState{DBInstanceName(RoleDR): fxInstance(t, map[string]any{"arn": fxDRDBARN, "kmsKeyId": fxDRKeyARN, "replicateSourceDb": fxPrimaryDBARN})}
 	o.all = fxMerge(o.keys, o.primary, o.replica)
@@ -138,8 +154,15 @@ func TestBuildDatabase(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	// What a wait may name: the resource whose ARN it waits for.
-	waitable := []string{"primary-kms-key", "dr-kms-key", "primary-db-instance"}
+	logs := func(roles ...Role) []string {
+		var out []string
+		for _, r := range roles {
+			out = append(out, logGroupNames(r)...)
+		}
+		return out
+	}
+	// What a wait may name: the resource whose ARN it waits for, or the log groups.
+	waitable := []string{"primary-kms-key", "dr-kms-key", "primary-db-instance", "primary-db-log-postgresql", "dr-db-log-postgresql"}
 	replicating := failoverState{Writer: RolePrimary}
 
 	cases := map[string]struct {
@@ -160,40 +183,64 @@ func TestBuildDatabase(t *testing.T) {
 			reason:    "With the primary key the primary is built; the replica still waits for the primary's ARN and the DR key.",
 			observed:  o.primaryKey,
 			st:        replicating,
-			want:      with("primary-db-instance"),
+			want:      with(slices.Concat([]string{"primary-db-instance"}, logs(RolePrimary))...),
 			wantWaits: []string{"dr-kms-key", "primary-db-instance"},
+		},
+		// RDS creates a missing log group itself, without a KMS key and kept forever
+		// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Concepts.PostgreSQL.PublishtoCloudWatchLogs.html;
+		// the group is /aws/rds/instance/<instance>/<log type>, as in
+		// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.MySQLDB.PublishtoCloudWatchLogs.html).
+		"LogGroupsNotReady": {
+			reason:    "With the primary key but its log groups not Ready the primary is withheld: RDS would create them unencrypted.",
+			observed:  o.primaryKeyOnly,
+			st:        replicating,
+			want:      with(logs(RolePrimary)...),
+			wantWaits: []string{"dr-kms-key", "primary-db-instance", "primary-db-log-postgresql"},
+		},
+		"ReplicaLogGroupsNotReady": {
+			reason:    "With both keys and the primary, the replica waits for its own log groups.",
+			observed:  fxMerge(o.keysOnly, fxLogGroups(t, RolePrimary), o.primary),
+			st:        replicating,
+			want:      with(slices.Concat([]string{"dr-db-backup-replication", "primary-db-instance"}, logs(RolePrimary, RoleDR))...),
+			wantWaits: []string{"dr-db-log-postgresql"},
+		},
+		"InstancesObservedLogGroupsNot": {
+			reason:   "Observed instances stay desired whatever their log groups report.",
+			observed: fxMerge(o.keysOnly, o.primary, o.replica),
+			st:       replicating,
+			want:     with(slices.Concat([]string{"dr-db-backup-replication", "dr-db-instance", "primary-db-instance"}, logs(RolePrimary, RoleDR))...),
 		},
 		"KeysObserved": {
 			reason:    "With both keys the replica waits only for the primary's ARN.",
 			observed:  o.keys,
 			st:        replicating,
-			want:      with("primary-db-instance"),
+			want:      with(slices.Concat([]string{"primary-db-instance"}, logs(RolePrimary))...),
 			wantWaits: []string{"primary-db-instance"},
 		},
 		"PrimaryObservedDRKeyNot": {
 			reason:    "An unencrypted cross-region replica of an encrypted source is refused: without the DR key neither the replica nor the backup replication is built.",
 			observed:  fxMerge(o.primaryKey, o.primary),
 			st:        replicating,
-			want:      with("primary-db-instance"),
+			want:      with(slices.Concat([]string{"primary-db-instance"}, logs(RolePrimary))...),
 			wantWaits: []string{"dr-kms-key"},
 		},
 		"AllObserved": {
 			reason:   "With the primary's ARN and the DR key: the replica and the replication of automated backups, nothing waited for.",
 			observed: fxMerge(o.keys, o.primary),
 			st:       replicating,
-			want:     with("dr-db-backup-replication", "dr-db-instance", "primary-db-instance"),
+			want:     with(slices.Concat([]string{"dr-db-backup-replication", "dr-db-instance", "primary-db-instance"}, logs(RolePrimary, RoleDR))...),
 		},
 		"ReplicaObservedDRKeyNot": {
 			reason:   "An observed replica stays desired when its key is no longer observed: dropping it would delete it.",
 			observed: fxMerge(o.primaryKey, o.primary, o.replica),
 			st:       replicating,
-			want:     with("dr-db-instance", "primary-db-instance"),
+			want:     with(slices.Concat([]string{"dr-db-instance", "primary-db-instance"}, logs(RolePrimary, RoleDR))...),
 		},
 		"ReplicaObservedPrimaryNot": {
 			reason:   "An observed replica stays desired when the primary is not observed (its region down).",
 			observed: fxMerge(o.keys, o.replica),
 			st:       replicating,
-			want:     with("dr-db-instance", "primary-db-instance"),
+			want:     with(slices.Concat([]string{"dr-db-instance", "primary-db-instance"}, logs(RolePrimary, RoleDR))...),
 		},
 	}
 	for name, tc := range cases {
@@ -621,4 +668,60 @@ func TestDatabaseSupport(t *testing.T) {
 // fp reads a field of an instance's spec.forProvider, for the table tests.
 func fp(f func(rdsv1beta3.InstanceParameters) any) func(*rdsv1beta3.Instance) any {
 	return func(i *rdsv1beta3.Instance) any { return f(i.Spec.ForProvider) }
+}
+
+func TestDatabaseLogGroups(t *testing.T) {
+	p := testPlan(t, builderSpec)
+	o := newDBObserved(t)
+	d := dbBuilt(p, fxMerge(o.keys, o.primary), failoverState{Writer: RolePrimary})
+	cases := map[string]struct {
+		reason  string
+		role    Role
+		wantKey string
+	}{
+		"Primary": {reason: "The primary's log groups are encrypted with the primary region's key.", role: RolePrimary, wantKey: fxPrimaryKeyARN},
+		"DR":      {reason: "The replica's log groups are encrypted with the DR region's key.", role: RoleDR, wantKey: fxDRKeyARN},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			region := p.Regions[tc.role].Region
+			var pattern string
+			for _, s := range keyPolicy(p.AccountID(), region).Statement {
+				if s.Sid == "LogsEncryptLogGroups" {
+					pattern, _ = s.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"].(string)
+				}
+			}
+			for _, lt := range logExportTypes {
+				g, ok := d.Resources[dbLogGroupName(tc.role, lt)].(*cloudwatchlogsv1beta1.Group)
+				if !ok {
+					t.Fatalf("\n%s\n%s is not a desired log Group", tc.reason, dbLogGroupName(tc.role, lt))
+				}
+				// RDS publishes a log type to /aws/rds/instance/<instance>/<log type>
+				// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.MySQLDB.PublishtoCloudWatchLogs.html,
+				// the same for PostgreSQL's postgresql and upgrade logs).
+				want := "/aws/rds/instance/" + p.Names.DBInstance(tc.role) + "/" + lt
+				if got := g.GetAnnotations()["crossplane.io/external-name"]; got != want {
+					t.Errorf("\n%s\nlog group %q, want %q", tc.reason, got, want)
+				}
+				fp := g.Spec.ForProvider
+				if deref(fp.KMSKeyID) != tc.wantKey || deref(fp.Region) != region || deref(fp.RetentionInDays) != dbLogRetentionDays {
+					t.Errorf("\n%s\nlog group key %q region %q retention %v, want %q %q %d", tc.reason, deref(fp.KMSKeyID), deref(fp.Region), deref(fp.RetentionInDays), tc.wantKey, region, dbLogRetentionDays)
+				}
+				// CloudWatch Logs uses the key with the log group's ARN as encryption context
+				// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html):
+				// the key policy's condition must match this group's ARN.
+				arn := "arn:aws:logs:" + region + ":" + p.AccountID() + ":log-group:" + want
+				if pattern == "" || !arnLike(pattern, arn) {
+					t.Errorf("\n%s\nthe key policy's log-group condition %q does not match %s", tc.reason, pattern, arn)
+				}
+			}
+		})
+	}
+}
+
+// arnLike is IAM's ArnLike: * matches any run of characters, / included, and ? any one
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN).
+func arnLike(pattern, arn string) bool {
+	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
+	return regexp.MustCompile(re).MatchString(arn)
 }

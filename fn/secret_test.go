@@ -145,11 +145,10 @@ func TestSecretParameters(t *testing.T) {
 
 			// The password the version copies is the one the primary instance has provider-aws
 			// generate: the two builders must name the same Kubernetes Secret and key.
-			dd := newDesired(clusterFlavour{}, p.ProviderConfig)
-			buildDatabase(p, o, failoverState{Writer: RolePrimary}, dd)
+			dd := databaseWithLogGroups(t, p, o, RolePrimary)
 			i, ok := dd.Resources[DBInstanceName(RolePrimary)].(*rdsv1beta3.Instance)
 			if !ok {
-				t.Fatalf("\n%s\n%s is not a desired Instance once the primary key is observed", tc.reason, DBInstanceName(RolePrimary))
+				t.Fatalf("\n%s\n%s is not a desired Instance once the primary key and its log groups are observed", tc.reason, DBInstanceName(RolePrimary))
 			}
 			if diff := cmp.Diff(i.Spec.ForProvider.PasswordSecretRef, vp.SecretStringSecretRef); diff != "" {
 				t.Errorf("\n%s\nthe version reads another Secret than the one the primary instance writes its generated password to: -instance, +version:\n%s", tc.reason, diff)
