@@ -300,7 +300,7 @@ func TestSecurityPolicyCatches(t *testing.T) {
 				forProvider(t, r, "primary-db-instance")["deletionProtection"] = false
 				return r
 			},
-			want: []string{"primary-db-instance (rds.aws.upbound.io/Instance) rds-deletion-protection: spec.forProvider.deletionProtection is false, want true: the XR's spec.deletionProtection is not false"},
+			want: []string{"primary-db-instance (rds.aws.upbound.io/Instance) rds-deletion-protection: spec.forProvider.deletionProtection is false, want true: the XR's spec.deletionProtection is not false, and spec.retireInstance does not name it"},
 		},
 		"DeletionProtectionOff": {
 			reason: "With the XR's spec.deletionProtection false, an instance without it passes.",

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/pgdr/function-postgres-dr/fn"
 	"github.com/pgdr/function-postgres-dr/internal/standin"
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and observed fixtures")
@@ -61,9 +63,49 @@ var renderCases = map[string]renderCase{
 		observed: "examples/observed/promoted.yaml",
 	},
 	"switchover": {
-		reason:   "The user set spec.activeRegion to the DR region: the replica is promoted by dropping its replication source; alarms, DNS and the failover direction turn around.",
+		reason:   "The user set spec.activeRegion to the DR region: the Invocation of the failover Lambda's switchover appears in the DR region; the replica keeps its source until the switchover reports.",
 		xr:       "examples/xr-switchover.yaml",
 		observed: "examples/observed/ready.yaml",
+	},
+	"switch-aborted": {
+		reason:   "The switchover aborted (the replica did not catch up): nothing promoted, the primary writes on, a condition says why and how to try again.",
+		xr:       "examples/xr-switchover.yaml",
+		observed: "examples/observed/switch-aborted.yaml",
+	},
+	"switched": {
+		reason:   "The switchover promoted the replica: it writes; the old primary is fenced (read-only parameter group, closed security group, deletion-protected) and kept; no failover path until the primary region is re-seeded.",
+		xr:       "examples/xr-switchover.yaml",
+		observed: "examples/observed/switched.yaml",
+	},
+	"reseeding": {
+		reason:   "Fail-back: spec.generations.primary raised to 2: a new replica of the DR writer is created in the primary region under a new name; the old primary stays fenced.",
+		xr:       "examples/xr-failback.yaml",
+		observed: "examples/observed/switched.yaml",
+	},
+	"reseeded": {
+		reason:   "The new replica replicates: the failover path (monitor, alarms, Lambdas, trigger, health checks) lives in the primary region now, the region without the writer.",
+		xr:       "examples/xr-failback.yaml",
+		observed: "examples/observed/reseeded.yaml",
+	},
+	"retiring": {
+		reason:   "spec.retireInstance names the old primary, its successor Ready: its deletion protection is turned off, nothing else.",
+		xr:       "examples/xr-retire.yaml",
+		observed: "examples/observed/reseeded.yaml",
+	},
+	"retired": {
+		reason:   "The old primary's deletion protection is off: it is no longer desired, so Crossplane deletes it with its final snapshot.",
+		xr:       "examples/xr-retire.yaml",
+		observed: "examples/observed/retired.yaml",
+	},
+	"switching-back": {
+		reason:   "spec.activeRegion back to the primary region: the switchover runs the other way, from the DR writer to the generation-2 replica.",
+		xr:       "examples/xr-switchback.yaml",
+		observed: "examples/observed/retired.yaml",
+	},
+	"switched-back": {
+		reason:   "Switched back: the generation-2 instance in the primary region writes; the DR instance is the fenced old writer, to be re-seeded like the primary was.",
+		xr:       "examples/xr-switchback.yaml",
+		observed: "examples/observed/switched-back.yaml",
 	},
 }
 
@@ -73,13 +115,25 @@ var renderCases = map[string]renderCase{
 type fixture struct {
 	passes int
 	after  func(observed map[string]map[string]any)
+	// xr is the XR converged; "" is examples/xr.yaml.
+	xr string
+	// from is the fixture it starts from; "" is nothing observed.
+	from string
+	// world changes what is observed after each pass, as AWS and the Lambdas would.
+	world func(observed map[string]map[string]any)
 }
 
-// fixtures are the observed fixtures in examples/observed.
+// fixtures are the observed fixtures in examples/observed. The round trip's start from the one
+// before: ready, switched over, re-seeded the other way, the old primary retired, switched back.
 var fixtures = map[string]fixture{
-	"examples/observed/pass2.yaml": {passes: 1},
-	"examples/observed/pass3.yaml": {passes: 2},
-	"examples/observed/ready.yaml": {passes: 0},
+	"examples/observed/switch-aborted.yaml": {xr: "examples/xr-switchover.yaml", from: "examples/observed/ready.yaml", world: switchoverRunner(contract.SwitchoverAborted)},
+	"examples/observed/switched.yaml":       {xr: "examples/xr-switchover.yaml", from: "examples/observed/ready.yaml", world: switchoverRunner(contract.SwitchoverPromoted)},
+	"examples/observed/reseeded.yaml":       {xr: "examples/xr-failback.yaml", from: "examples/observed/switched.yaml"},
+	"examples/observed/retired.yaml":        {xr: "examples/xr-retire.yaml", from: "examples/observed/reseeded.yaml"},
+	"examples/observed/switched-back.yaml":  {xr: "examples/xr-switchback.yaml", from: "examples/observed/retired.yaml", world: switchoverRunner(contract.SwitchoverPromoted)},
+	"examples/observed/pass2.yaml":          {passes: 1},
+	"examples/observed/pass3.yaml":          {passes: 2},
+	"examples/observed/ready.yaml":          {passes: 0},
 	// The failover Lambda promoted the DR replica: AWS reports it without a replication source.
 	"examples/observed/promoted.yaml": {passes: 0, after: func(o map[string]map[string]any) {
 		at := o[string(fn.DBInstanceName(fn.RoleDR))]["status"].(map[string]any)["atProvider"].(map[string]any) //nolint:forcetypeassert // Built above.
@@ -93,7 +147,7 @@ var fixtures = map[string]fixture{
 func TestObservedFixtures(t *testing.T) {
 	for file, fx := range fixtures {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			got := observeFixture(t, "examples/xr.yaml", fx)
+			got := observeFixture(t, file, fx)
 			if *update {
 				if err := os.WriteFile(file, got, 0o644); err != nil {
 					t.Fatal(err)
@@ -111,18 +165,9 @@ func TestObservedFixtures(t *testing.T) {
 	}
 }
 
-func observeFixture(t *testing.T, xrFile string, fx fixture) []byte {
+func observeFixture(t *testing.T, file string, fx fixture) []byte {
 	t.Helper()
-	xrYAML, err := os.ReadFile(xrFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xr := map[string]any{}
-	if err := yaml.Unmarshal(xrYAML, &xr); err != nil {
-		t.Fatal(err)
-	}
-	observed, _ := converge(t, xr, fx.passes)
-	desc := passDesc(fx.passes)
+	observed, desc, xrFile := fixtureState(t, file)
 	if fx.after != nil {
 		fx.after(observed)
 		desc += ", then a change outside Crossplane"
@@ -145,10 +190,78 @@ func observeFixture(t *testing.T, xrFile string, fx fixture) []byte {
 	return b.Bytes()
 }
 
+// fixtureState converges a fixture's XR from the fixture it starts from, and says how.
+func fixtureState(t *testing.T, file string) (map[string]map[string]any, string, string) {
+	t.Helper()
+	fx := fixtures[file]
+	xrFile := fx.xr
+	if xrFile == "" {
+		xrFile = "examples/xr.yaml"
+	}
+	start := map[string]map[string]any{}
+	desc := passDesc(fx.passes)
+	if fx.from != "" {
+		var from string
+		start, from, _ = fixtureState(t, fx.from)
+		if a := fixtures[fx.from].after; a != nil {
+			a(start)
+		}
+		desc += " from " + fx.from + " (" + from + ")"
+	}
+	observed, _ := convergeFrom(t, readYAML(t, xrFile), start, fx.passes, fx.world)
+	return observed, desc, xrFile
+}
+
+// switchoverRunner is the failover Lambda's switchover as AWS would carry it out once its
+// Invocation is created: with outcome Promoted the replica it names no longer replicates; the
+// Invocation's result says what it did.
+func switchoverRunner(outcome string) func(map[string]map[string]any) {
+	return func(observed map[string]map[string]any) {
+		for name, obj := range observed {
+			if obj["kind"] != "Invocation" {
+				continue
+			}
+			at, _ := obj["status"].(map[string]any)["atProvider"].(map[string]any)
+			if r, _ := at["result"].(string); r != "" {
+				continue
+			}
+			var req contract.SwitchoverRequest
+			if err := json.Unmarshal([]byte(at["input"].(string)), &req); err != nil { //nolint:forcetypeassert // The function writes it.
+				continue
+			}
+			res := contract.SwitchoverResult{Action: req.Action, ID: req.ID, Outcome: outcome, FencedLSN: "0/5000060", ReplicaLSN: "0/5000060", WriteUnavailableMs: 4200, CatchUpMs: 150}
+			if outcome == contract.SwitchoverAborted {
+				res = contract.SwitchoverResult{Action: req.Action, ID: req.ID, Outcome: outcome, FencedLSN: "0/5000060", ReplicaLSN: "0/4FFF000", WriteUnavailableMs: 60100,
+					Reason: "the replica replayed 0/4FFF000 of the fenced writer's 0/5000060 (4192 bytes behind) within 60 s; the writer is unfenced"}
+			}
+			b, _ := json.Marshal(res)
+			at["result"] = string(b)
+			if outcome != contract.SwitchoverPromoted {
+				continue
+			}
+			// The Invocation is in the region of the replica it promotes.
+			role, _, _ := strings.Cut(name, "-")
+			for n, o := range observed {
+				if o["kind"] == "Instance" && strings.HasPrefix(n, role+"-db-instance") {
+					ia, _ := o["status"].(map[string]any)["atProvider"].(map[string]any)
+					delete(ia, "replicateSourceDb")
+				}
+			}
+		}
+	}
+}
+
 // converge runs the function in-process on the XR with the Composition's input, letting the
 // provider stand-in observe what it desires pass after pass (passes 0: until nothing new is
 // desired), and returns what is observed and the last response.
 func converge(t *testing.T, xr map[string]any, passes int) (map[string]map[string]any, *fnv1.RunFunctionResponse) {
+	t.Helper()
+	return convergeFrom(t, xr, map[string]map[string]any{}, passes, nil)
+}
+
+// convergeFrom converges like converge from what is observed, with the world's changes after
+// each pass.
+func convergeFrom(t *testing.T, xr map[string]any, start map[string]map[string]any, passes int, world func(map[string]map[string]any)) (map[string]map[string]any, *fnv1.RunFunctionResponse) {
 	t.Helper()
 	input := compositionInput(t)
 	f, err := fn.NewFunction(logging.NewNopLogger())
@@ -168,8 +281,10 @@ func converge(t *testing.T, xr map[string]any, passes int) (map[string]map[strin
 		if err != nil {
 			return nil, err
 		}
-		if len(rsp.GetResults()) > 0 {
-			return nil, fmt.Errorf("results: %v", rsp.GetResults())
+		for _, r := range rsp.GetResults() {
+			if r.GetSeverity() != fnv1.Severity_SEVERITY_NORMAL {
+				return nil, fmt.Errorf("results: %v", rsp.GetResults())
+			}
 		}
 		last = rsp
 		out := map[string]map[string]any{}
@@ -179,7 +294,7 @@ func converge(t *testing.T, xr map[string]any, passes int) (map[string]map[strin
 		return out, nil
 	}
 	name, _ := xr["metadata"].(map[string]any)["name"].(string)
-	observed, err := standin.Converge(run, name, passes)
+	observed, err := standin.ConvergeFrom(run, name, start, passes, world)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,4 +481,40 @@ func stderr(err error) string {
 func lastLine(b []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return lines[len(lines)-1]
+}
+
+// TestRoundTripKeepsData runs every render case's reconcile in process and checks that no
+// observed database instance, bucket or key is left out of what it desires, but the instance
+// spec.retireInstance names once AWS reports its deletion protection off: across the whole round
+// trip nothing holding data is deleted before the user's confirmation.
+func TestRoundTripKeepsData(t *testing.T) {
+	stateful := map[string]bool{"Instance": true, "Bucket": true, "Key": true, "ReplicaKey": true}
+	for name, tc := range renderCases {
+		if tc.observed == "" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			observed, _, _ := fixtureState(t, tc.observed)
+			if a := fixtures[tc.observed].after; a != nil {
+				a(observed)
+			}
+			xr := readYAML(t, tc.xr)
+			retire, _ := xr["spec"].(map[string]any)["retireInstance"].(string)
+			desired, _ := convergeFrom(t, xr, observed, 1, nil)
+			for n, o := range observed {
+				kind, _ := o["kind"].(string)
+				if api, _ := o["apiVersion"].(string); !stateful[kind] || !strings.Contains(api, ".aws.upbound.io/") {
+					continue
+				}
+				if _, ok := desired[n]; ok {
+					continue
+				}
+				at, _ := o["status"].(map[string]any)["atProvider"].(map[string]any)
+				if kind == "Instance" && retire != "" && at["identifier"] == retire && at["deletionProtection"] == false {
+					continue
+				}
+				t.Errorf("\n%s\nthe observed %s %s is no longer desired: Crossplane would delete it", tc.reason, kind, n)
+			}
+		})
+	}
 }

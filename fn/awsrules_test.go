@@ -86,8 +86,8 @@ func TestReplicaFinalSnapshot(t *testing.T) {
 			wantID: "-dr-db-final",
 		},
 		"Switchover": {
-			reason: "The planned switchover's writer: a final snapshot too.",
-			spec:   `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2"}`,
+			reason: "The planned switchover's promoted writer: a final snapshot too.",
+			spec:   `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2"}`, promoted: true,
 			wantID: "-dr-db-final",
 		},
 	}
@@ -224,7 +224,7 @@ func TestLambdaWaitsForItsLogGroup(t *testing.T) {
 	p := testPlan(t, builderSpec)
 	observed := dataLayer(t, p, false)
 	_, settled := settle(t, p, observed, lambdaBuild(t, p, detectFailover(p, observed)))
-	logs := lambdaPart(contract.FunctionFailover, "logs")
+	logs := lambdaPart(p, contract.FunctionFailover, "logs")
 	notReady := func(o observedState) {
 		o[logs].Resource.SetConditions(xpv1.Creating())
 	}
@@ -235,13 +235,13 @@ func TestLambdaWaitsForItsLogGroup(t *testing.T) {
 	}{
 		"LogGroupReady": {
 			reason:  "The log group is Ready: the function is built.",
-			observe: func(o observedState) { delete(o, lambdaName(contract.FunctionFailover)) },
+			observe: func(o observedState) { delete(o, lambdaName(p, contract.FunctionFailover)) },
 			want:    true,
 		},
 		"LogGroupNotReady": {
 			reason: "The log group is asked for but not Ready, and the function does not exist yet: it waits.",
 			observe: func(o observedState) {
-				delete(o, lambdaName(contract.FunctionFailover))
+				delete(o, lambdaName(p, contract.FunctionFailover))
 				notReady(o)
 			},
 		},
@@ -257,7 +257,7 @@ func TestLambdaWaitsForItsLogGroup(t *testing.T) {
 			tc.observe(o)
 			d := newDesired(clusterFlavour{}, p.ProviderConfig)
 			lambdaBuild(t, p, detectFailover(p, o))(o, d)
-			_, got := d.Resources[lambdaName(contract.FunctionFailover)]
+			_, got := d.Resources[lambdaName(p, contract.FunctionFailover)]
 			if got != tc.want {
 				t.Errorf("\n%s\nfunction desired: %v, want %v; waiting for %v", tc.reason, got, tc.want, d.Waiting)
 			}

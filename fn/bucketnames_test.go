@@ -74,7 +74,7 @@ func TestBucketNameKeptWhenObserved(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			d, o := settle(t, p, fxUnion(dataLayer(t, p, false), tc.observed), func(o observedState, d *desiredState) { buildStorage(p, o, detectFailover(p, o), d) })
-			st := buildStatus(p, o, failoverState{Writer: RolePrimary}, d)
+			st := buildStatus(p, o, stReplicating, d, nil)
 			got := map[Role]bucketNames{}
 			for _, role := range roles {
 				b, ok := d.Resources[bucketName(role)].(*s3v1beta2.Bucket)

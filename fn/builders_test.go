@@ -96,7 +96,7 @@ func dataLayer(t *testing.T, p *xrPlan, promoted bool) observedState {
 	d = newDesired(clusterFlavour{}, p.ProviderConfig)
 	buildSecret(p, o, d)
 	o[masterSecretName()] = observedFixture(t, masterSecretName(), d.Resources[masterSecretName()], nil)
-	if dbSecretARN(o) == "" || dbEndpoint(o, RoleDR) == "" || keyARN(o, RoleDR) == "" {
+	if dbSecretARN(o) == "" || dbEndpoint(o, DBInstanceName(RoleDR)) == "" || keyARN(o, RoleDR) == "" {
 		t.Fatalf("the data layer stand-in reports no secret ARN, replica endpoint or DR key ARN: %v", o)
 	}
 	return o
@@ -107,13 +107,13 @@ func dataLayer(t *testing.T, p *xrPlan, promoted bool) observedState {
 func databaseWithLogGroups(t *testing.T, p *xrPlan, o observedState, role Role) *desiredState {
 	t.Helper()
 	d := newDesired(clusterFlavour{}, p.ProviderConfig)
-	buildDatabase(p, o, failoverState{Writer: RolePrimary}, d)
+	buildDatabase(p, o, stReplicating, d)
 	for _, lt := range logExportTypes {
-		n := dbLogGroupName(role, lt)
+		n := dbLogGroupName(role, 1, lt)
 		o[n] = observedFixture(t, n, d.Resources[n], nil)
 	}
 	d = newDesired(clusterFlavour{}, p.ProviderConfig)
-	buildDatabase(p, o, failoverState{Writer: RolePrimary}, d)
+	buildDatabase(p, o, stReplicating, d)
 	return d
 }
 
@@ -178,3 +178,21 @@ func cloneObserved(o observedState) observedState {
 	}
 	return out
 }
+
+// The failover states of a first-generation pair that the builders' tests use.
+var (
+	// stReplicating: the primary writes, the DR instance replicates it.
+	stReplicating = failoverState{Writer: RolePrimary, Instances: []dbInstance{ //nolint:gochecknoglobals // Read-only fixtures.
+		{Role: RolePrimary, Gen: 1, As: asWriter}, {Role: RoleDR, Gen: 1, As: asReplica},
+	}}
+	// stPromotedOutOfBand: the failover Lambda promoted the DR replica; the spec still names the
+	// primary region.
+	stPromotedOutOfBand = failoverState{Writer: RoleDR, PromotedOutOfBand: true, Instances: []dbInstance{ //nolint:gochecknoglobals // Read-only fixtures.
+		{Role: RoleDR, Gen: 1, As: asPromoted}, {Role: RolePrimary, Gen: 1, As: asFenced},
+	}}
+	// stSwitchedOver: a planned switchover made the DR instance the writer; the old primary is
+	// fenced.
+	stSwitchedOver = failoverState{Writer: RoleDR, Instances: []dbInstance{ //nolint:gochecknoglobals // Read-only fixtures.
+		{Role: RoleDR, Gen: 1, As: asWriter}, {Role: RolePrimary, Gen: 1, As: asFenced},
+	}}
+)

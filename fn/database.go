@@ -35,8 +35,8 @@ var logExportTypes = []string{"postgresql", "upgrade"} //nolint:gochecknoglobals
 const dbLogRetentionDays = 90
 
 // dbLogGroupName is the resource name of the log group an instance exports a log type to.
-func dbLogGroupName(r Role, logType string) resource.Name {
-	return resourceName(r, "db-log", logType)
+func dbLogGroupName(r Role, gen int, logType string) resource.Name {
+	return resource.Name(string(resourceName(r, "db-log", logType)) + genSuffix(gen))
 }
 
 // dbLogGroup is the CloudWatch Logs group RDS publishes an instance's log type to: RDS names it
@@ -48,11 +48,12 @@ func dbLogGroup(identifier, logType string) string {
 // buildDBLogGroups adds the log groups an instance exports to, encrypted with its region's key
 // and with a retention: RDS creates a missing one itself, unencrypted and kept forever. It
 // reports whether all are Ready, which a new instance waits for.
-func buildDBLogGroups(p *xrPlan, o observedState, d *desiredState, role Role, keyARN string) bool {
+func buildDBLogGroups(p *xrPlan, o observedState, d *desiredState, i dbInstance, keyARN string) bool {
+	role := i.Role
 	region := p.Regions[role].Region
 	ready := true
 	for _, t := range logExportTypes {
-		name, group := dbLogGroupName(role, t), dbLogGroup(p.Names.DBInstance(role), t)
+		name, group := dbLogGroupName(role, i.Gen, t), dbLogGroup(p.Names.DBInstance(role, i.Gen), t)
 		d.Add(name, named(&cloudwatchlogsv1beta1.Group{
 			Spec: cloudwatchlogsv1beta1.GroupSpec{ForProvider: cloudwatchlogsv1beta1.GroupParameters{
 				Region:          &region,
@@ -73,38 +74,43 @@ var replicaManagementPolicies = xpv1.ManagementPolicies{ //nolint:gochecknogloba
 	xpv1.ManagementActionObserve, xpv1.ManagementActionCreate, xpv1.ManagementActionUpdate, xpv1.ManagementActionDelete,
 }
 
-// DBInstanceName is the resource name of a region's database instance: the primary in the
-// primary region, the cross-region read replica in the DR region.
+// DBInstanceName is the resource name of a region's first database instance: the primary in the
+// primary region, the cross-region read replica in the DR region. Later generations add -g<n>.
 func DBInstanceName(r Role) resource.Name { return resourceName(r, "db-instance") }
 
-// dbInstanceARN returns the observed ARN of a region's database instance, or "".
-func dbInstanceARN(o observedState, r Role) string {
-	return deref(observedInstance(o, r).Status.AtProvider.Arn)
+// dbInstanceARN returns the observed ARN of a database instance, or "".
+func dbInstanceARN(o observedState, name resource.Name) string {
+	return deref(observedDB(o, name).Status.AtProvider.Arn)
 }
 
-// dbEndpoint returns the observed endpoint address of a region's database instance, or "".
-func dbEndpoint(o observedState, r Role) string {
-	return deref(observedInstance(o, r).Status.AtProvider.Address)
+// dbEndpoint returns the observed endpoint address of a database instance, or "".
+func dbEndpoint(o observedState, name resource.Name) string {
+	return deref(observedDB(o, name).Status.AtProvider.Address)
 }
 
-// observedInstance returns a role's observed database instance, or an empty one.
-func observedInstance(o observedState, r Role) *rdsv1beta3.Instance {
-	return observedAs[rdsv1beta3.Instance](o, DBInstanceName(r))
+// observedDB returns an observed database instance, or an empty one.
+func observedDB(o observedState, name resource.Name) *rdsv1beta3.Instance {
+	return observedAs[rdsv1beta3.Instance](o, name)
 }
 
 // parameterFamily is the RDS parameter group family of a PostgreSQL major version.
 func parameterFamily(major int) string { return fmt.Sprintf("postgres%d", major) }
 
-// buildDatabase adds both regions' subnet groups, parameter groups and monitoring roles, the
-// Multi-AZ primary, and, once the primary's and the DR key's ARNs are observed, the encrypted
-// cross-region read replica and the replication of the writer's automated backups into the
-// other region.
+// parameterGroupName is the resource name of an instance's own parameter group.
+func parameterGroupName(r Role, gen int) resource.Name {
+	return resource.Name(string(resourceName(r, "db-parameter-group")) + genSuffix(gen))
+}
+
+// buildDatabase adds both regions' subnet groups and monitoring roles, each instance the failover
+// state asks for (with its parameter group and log groups), and the replication of the writer's
+// automated backups into the other region.
 func buildDatabase(p *xrPlan, o observedState, st failoverState, d *desiredState) {
 	for _, role := range roles {
 		buildDBSupport(p, d, role)
 	}
-	buildPrimary(p, o, d)
-	buildReplica(p, o, st, d)
+	for _, i := range st.Instances {
+		buildInstance(p, o, st, d, i)
+	}
 	buildBackupReplication(p, o, st, d)
 }
 
@@ -119,36 +125,10 @@ func buildDBSupport(p *xrPlan, d *desiredState, role Role) {
 		}},
 	}, p.Names.RDSGroup(role, "subnets")))
 
-	params := map[string]string{
-		"rds.force_ssl":              "1",
-		"shared_preload_libraries":   "pg_stat_statements",
-		"log_min_duration_statement": slowQueryMillis,
-		"pg_stat_statements.track":   "all",
-	}
-	maps.Copy(params, p.Spec.Postgres.Parameters)
-	params["rds.force_ssl"] = "1"
-	pp := make([]rdsv1beta1.ParameterParameters, 0, len(params))
-	for _, k := range slices.Sorted(maps.Keys(params)) {
-		pp = append(pp, rdsv1beta1.ParameterParameters{Name: new(k), Value: new(params[k]), ApplyMethod: new("pending-reboot")})
-	}
-	family := parameterFamily(p.Spec.Postgres.MajorVersion)
-	// The family is part of the name: a new major version gets a new group, and the old one stays
-	// in use until the instance has moved.
-	name := p.Names.RDSGroup(role, family)
-	d.Add(resourceName(role, "db-parameter-group"), named(&rdsv1beta1.ParameterGroup{
-		Spec: rdsv1beta1.ParameterGroupSpec{ForProvider: rdsv1beta1.ParameterGroupParameters{
-			Region:      &region,
-			Family:      new(family),
-			Description: new("PostgreSQL " + fmt.Sprint(p.Spec.Postgres.MajorVersion) + " parameters of " + p.Names.Base + ": TLS forced"),
-			Parameter:   pp,
-			Tags:        p.Tags(role, name),
-		}},
-	}, name))
-
 	mon := resourceName(role, "db-monitoring-role")
 	d.Add(mon, named(&iamv1beta1.Role{
 		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
-			Description:      new("RDS enhanced monitoring of " + p.Names.DBInstance(role)),
+			Description:      new("RDS enhanced monitoring of " + p.Names.Base + " in " + region),
 			AssumeRolePolicy: assumeRoleFor("monitoring.rds.amazonaws.com", p.AccountID()).JSON(),
 			Tags:             p.Tags(role, p.Names.IAM(role, "rds-monitoring")),
 		}},
@@ -161,13 +141,60 @@ func buildDBSupport(p *xrPlan, d *desiredState, role Role) {
 	})
 }
 
-// instanceCommon are the settings both instances share.
-func instanceCommon(p *xrPlan, d *desiredState, role Role, keyARN string) rdsv1beta3.InstanceParameters {
+// fenceParameter makes a fenced old writer read-only: a dynamic parameter, applied without a
+// reboot, that sessions pick up when the server reloads its configuration.
+const fenceParameter = "default_transaction_read_only"
+
+// buildParameterGroup adds an instance's own parameter group: TLS forced, and read-only for a
+// fenced old writer. The family is part of the name: a new major version gets a new group, and
+// the old one stays in use until the instance has moved.
+func buildParameterGroup(p *xrPlan, d *desiredState, i dbInstance) {
+	params := map[string]string{
+		"rds.force_ssl":              "1",
+		"shared_preload_libraries":   "pg_stat_statements",
+		"log_min_duration_statement": slowQueryMillis,
+		"pg_stat_statements.track":   "all",
+	}
+	maps.Copy(params, p.Spec.Postgres.Parameters)
+	params["rds.force_ssl"] = "1"
+	if i.As == asFenced {
+		params[fenceParameter] = "1"
+	}
+	pp := make([]rdsv1beta1.ParameterParameters, 0, len(params))
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		apply := "pending-reboot"
+		if k == fenceParameter {
+			apply = "immediate"
+		}
+		pp = append(pp, rdsv1beta1.ParameterParameters{Name: new(k), Value: new(params[k]), ApplyMethod: new(apply)})
+	}
+	region := p.Regions[i.Role].Region
+	family := parameterFamily(p.Spec.Postgres.MajorVersion)
+	name := p.Names.RDSGroup(i.Role, family+genSuffix(i.Gen))
+	desc := "PostgreSQL " + fmt.Sprint(p.Spec.Postgres.MajorVersion) + " parameters of " + p.Names.DBInstance(i.Role, i.Gen) + ": TLS forced"
+	if i.As == asFenced {
+		desc += ", read-only (fenced old writer)"
+	}
+	d.Add(parameterGroupName(i.Role, i.Gen), named(&rdsv1beta1.ParameterGroup{
+		Spec: rdsv1beta1.ParameterGroupSpec{ForProvider: rdsv1beta1.ParameterGroupParameters{
+			Region:      &region,
+			Family:      new(family),
+			Description: new(desc),
+			Parameter:   pp,
+			Tags:        p.Tags(i.Role, name),
+		}},
+	}, name))
+}
+
+// instanceCommon are the settings every instance shares.
+func instanceCommon(p *xrPlan, d *desiredState, i dbInstance, keyARN string) rdsv1beta3.InstanceParameters {
 	pg := p.Spec.Postgres
+	role := i.Role
 	region := p.Regions[role].Region
+	id := p.Names.DBInstance(role, i.Gen)
 	return rdsv1beta3.InstanceParameters{
 		Region:                             &region,
-		Identifier:                         new(p.Names.DBInstance(role)),
+		Identifier:                         new(id),
 		StorageType:                        new(storageType),
 		MaxAllocatedStorage:                new(float64(pg.MaxStorageGB)),
 		StorageEncrypted:                   new(true),
@@ -179,7 +206,7 @@ func instanceCommon(p *xrPlan, d *desiredState, role Role, keyARN string) rdsv1b
 		AutoMinorVersionUpgrade:            new(true),
 		DeletionProtection:                 p.Spec.DeletionProtection,
 		SkipFinalSnapshot:                  new(false),
-		FinalSnapshotIdentifier:            new(p.Names.DBInstance(role) + "-final"),
+		FinalSnapshotIdentifier:            new(id + "-final"),
 		CopyTagsToSnapshot:                 new(true),
 		DeleteAutomatedBackups:             new(false),
 		PerformanceInsightsEnabled:         new(true),
@@ -192,92 +219,114 @@ func instanceCommon(p *xrPlan, d *desiredState, role Role, keyARN string) rdsv1b
 		PubliclyAccessible:                 new(false),
 		VPCSecurityGroupIDSelector:         d.Select(securityGroupName(role, sgDatabase)),
 		DBSubnetGroupNameSelector:          d.Select(resourceName(role, "db-subnet-group")),
-		ParameterGroupNameSelector:         d.Select(resourceName(role, "db-parameter-group")),
+		ParameterGroupNameSelector:         d.Select(parameterGroupName(role, i.Gen)),
 		Port:                               new(float64(postgresPort)),
 		CACertIdentifier:                   new(caCertIdentifier),
-		Tags:                               p.Tags(role, p.Names.DBInstance(role)),
+		Tags:                               p.Tags(role, id),
 	}
 }
 
-// buildPrimary adds the primary instance once its key's ARN is observed: the key encrypts the
-// storage and Performance Insights, and AWS cannot change either after the instance exists, so
-// the instance is not created with a default key meanwhile.
-func buildPrimary(p *xrPlan, o observedState, d *desiredState) {
-	keyARN := keyARN(o, RolePrimary)
-	if keyARN == "" {
-		d.Wait(fmt.Sprintf("the primary KMS key's ARN (%s), to encrypt the primary database", keyName(RolePrimary)))
+// instanceTitle names an instance in a wait or a message.
+func instanceTitle(p *xrPlan, i dbInstance) string {
+	return fmt.Sprintf("%s database %s (%s)", roleTitle(i.Role), p.Names.DBInstance(i.Role, i.Gen), i.Name())
+}
+
+// buildInstance adds one instance as the failover state asks for it:
+//
+//   - the first primary is a new database, created once its key's ARN is observed: the key
+//     encrypts the storage and Performance Insights, and AWS cannot change either later;
+//   - a replica is a cross-region read replica of the writer, which it names by ARN (AWS refuses
+//     an unencrypted cross-region replica of an encrypted source, so it waits for its region's
+//     key too); once promoted it stays, without a replication source;
+//   - a fenced old writer is made read-only (its parameter group) and closed to clients (a
+//     security group without ingress), and kept, deletion-protected, until spec.retireInstance
+//     names it; then deletion protection is turned off and, once AWS reports it off, the
+//     instance is no longer desired and Crossplane deletes it, with a final snapshot.
+//
+// A new instance also waits for its log groups to be Ready: RDS would create them unencrypted.
+//
+//nolint:gocyclo // One branch per thing an instance can be desired as.
+func buildInstance(p *xrPlan, o observedState, st failoverState, d *desiredState, i dbInstance) {
+	name := i.Name()
+	obs := observedDB(o, name)
+	exists := o.Exists(name)
+	if i.Retire && exists && obs.Status.AtProvider.DeletionProtection != nil && !*obs.Status.AtProvider.DeletionProtection {
+		d.Retired = append(d.Retired, name)
 		return
 	}
-	if !buildDBLogGroups(p, o, d, RolePrimary, keyARN) && !o.Exists(DBInstanceName(RolePrimary)) {
-		d.Wait(fmt.Sprintf("the primary database's log groups (%s) to be ready, so that RDS does not create them unencrypted", joinAnd(logGroupNames(RolePrimary))))
+	buildParameterGroup(p, d, i)
+	key := firstOf(keyARN(o, i.Role), deref(obs.Status.AtProvider.KMSKeyID), deref(obs.Spec.ForProvider.KMSKeyID))
+	first := i.Role == RolePrimary && i.Gen == 1
+	var src string
+	if i.As == asReplica {
+		writer := st.Current(p, st.Writer).Name()
+		src = firstOf(dbInstanceARN(o, writer), deref(obs.Status.AtProvider.ReplicateSourceDB), deref(obs.Spec.ForProvider.ReplicateSourceDB))
+		if src == "" {
+			// An empty source would promote an observed replica: withheld, keepObserved keeps it.
+			d.Wait(fmt.Sprintf("the writer's ARN (%s), to create or keep its cross-region replica %s", writer, name))
+		}
+	}
+	if key == "" {
+		d.Wait(fmt.Sprintf("the %s KMS key's ARN (%s), to encrypt the %s", roleTitle(i.Role), keyName(i.Role), instanceTitle(p, i)))
+	}
+	if key == "" || (i.As == asReplica && src == "") {
+		return
+	}
+	logsReady := buildDBLogGroups(p, o, d, i, key)
+	if !exists && !logsReady {
+		d.Wait(fmt.Sprintf("the log groups of the %s (%s) to be ready, so that RDS does not create them unencrypted", instanceTitle(p, i), joinAnd(logGroupNames(i.Role, i.Gen))))
 		return
 	}
 	pg := p.Spec.Postgres
-	fp := instanceCommon(p, d, RolePrimary, keyARN)
-	fp.Engine = new(engine)
-	fp.EngineVersion = new(fmt.Sprint(pg.MajorVersion))
-	fp.AllowMajorVersionUpgrade = new(true)
-	fp.InstanceClass = new(pg.InstanceClass)
-	fp.AllocatedStorage = new(float64(pg.StorageGB))
-	fp.DBName = new(pg.DatabaseName)
-	fp.Username = new(pg.Username)
-	// RDS cannot manage the master password in Secrets Manager for an instance with read
-	// replicas: the provider generates it into a Kubernetes Secret, and secret.go copies it into
-	// a Secrets Manager secret replicated to the DR region for the Lambdas.
-	fp.AutoGeneratePassword = new(true)
-	fp.PasswordSecretRef = p.PasswordSecretRef()
-	i := &rdsv1beta3.Instance{Spec: rdsv1beta3.InstanceSpec{ForProvider: fp}}
-	i.SetWriteConnectionSecretToReference(p.ConnectionSecretRef(RolePrimary))
-	d.Add(DBInstanceName(RolePrimary), i)
-}
-
-// buildReplica adds the cross-region read replica once the primary's ARN and the DR key's ARN
-// are observed: a cross-region replica names its source by ARN, and AWS refuses an unencrypted
-// cross-region replica of an encrypted source. After a failover the instance stays, without a
-// replication source: dropping it is what promotes a replica.
-func buildReplica(p *xrPlan, o observedState, st failoverState, d *desiredState) {
-	srcARN, keyARN := dbInstanceARN(o, RolePrimary), keyARN(o, RoleDR)
-	if (srcARN == "" || keyARN == "") && !o.Exists(DBInstanceName(RoleDR)) {
-		if srcARN == "" {
-			d.Wait(fmt.Sprintf("the primary database's ARN (%s), to create its cross-region replica", DBInstanceName(RolePrimary)))
+	fp := instanceCommon(p, d, i, key)
+	if first {
+		fp.Engine = new(engine)
+		fp.EngineVersion = new(fmt.Sprint(pg.MajorVersion))
+		fp.AllowMajorVersionUpgrade = new(true)
+		fp.InstanceClass = new(pg.InstanceClass)
+		fp.AllocatedStorage = new(float64(pg.StorageGB))
+		fp.DBName = new(pg.DatabaseName)
+		fp.Username = new(pg.Username)
+		// RDS cannot manage the master password in Secrets Manager for an instance with read
+		// replicas: the provider generates it into a Kubernetes Secret, and secret.go copies it
+		// into a Secrets Manager secret replicated to the DR region for the Lambdas.
+		fp.AutoGeneratePassword = new(true)
+		fp.PasswordSecretRef = p.PasswordSecretRef()
+	} else {
+		fp.InstanceClass = new(pg.InstanceClass)
+		if i.Role == RoleDR {
+			fp.InstanceClass = new(pg.DRInstanceClass)
 		}
-		if keyARN == "" {
-			d.Wait(fmt.Sprintf("the DR KMS key's ARN (%s), to encrypt the cross-region replica", keyName(RoleDR)))
-		}
-		return
+		// Its own backup window: PromoteReadReplica refuses an instance that is backing up, so a
+		// failover must not meet the replica in the writer's window.
+		fp.BackupWindow = new(replicaBackupWindow(pg.BackupWindow, pg.MaintenanceWindow))
 	}
-	dr := observedInstance(o, RoleDR)
-	if keyARN == "" {
-		// Observed before, its key not now: keep asking for what the instance was made with.
-		keyARN = firstOf(deref(dr.Status.AtProvider.KMSKeyID), deref(dr.Spec.ForProvider.KMSKeyID))
-	}
-	if st.Writer == RolePrimary && srcARN == "" {
-		srcARN = firstOf(deref(dr.Status.AtProvider.ReplicateSourceDB), deref(dr.Spec.ForProvider.ReplicateSourceDB))
-	}
-	if keyARN == "" || (st.Writer == RolePrimary && srcARN == "") {
-		// An empty key would replace the instance and an empty source promote it: withheld, the
-		// observed instance is kept as it is (keepObserved) until both are known again.
-		d.Wait(fmt.Sprintf("the DR replica's key and source ARNs (%s, %s), to keep asking for the replica it is", keyName(RoleDR), DBInstanceName(RolePrimary)))
-		return
-	}
-	if !buildDBLogGroups(p, o, d, RoleDR, keyARN) && !o.Exists(DBInstanceName(RoleDR)) {
-		d.Wait(fmt.Sprintf("the DR database's log groups (%s) to be ready, so that RDS does not create them unencrypted", joinAnd(logGroupNames(RoleDR))))
-		return
-	}
-	fp := instanceCommon(p, d, RoleDR, keyARN)
-	fp.InstanceClass = new(p.Spec.Postgres.DRInstanceClass)
-	// Its own backup window: PromoteReadReplica refuses an instance that is backing up, so a
-	// failover must not meet the replica in the primary's window.
-	fp.BackupWindow = new(replicaBackupWindow(p.Spec.Postgres.BackupWindow, p.Spec.Postgres.MaintenanceWindow))
-	if st.Writer == RolePrimary {
-		fp.ReplicateSourceDB = new(srcARN)
+	switch i.As {
+	case asReplica:
+		fp.ReplicateSourceDB = new(src)
 		// RDS refuses DeleteDBInstance of a read replica that names a final snapshot; once
 		// promoted it is a database of its own and gets one like the primary's.
 		fp.SkipFinalSnapshot, fp.FinalSnapshotIdentifier = new(true), nil
+	case asWriter, asPromoted:
+		if !first {
+			// A promoted replica inherited the master password; asking for the same one puts it
+			// in the instance's connection details, which the claim's are made of.
+			fp.PasswordSecretRef = p.PasswordSecretRef()
+		}
+	case asFenced:
+		fp.DeletionProtection = new(!i.Retire)
+		addFencedSecurityGroup(p, d, i.Role)
+		fp.VPCSecurityGroupIDSelector = d.Select(securityGroupName(i.Role, sgFenced))
 	}
-	r := &rdsv1beta3.Instance{Spec: rdsv1beta3.InstanceSpec{ForProvider: fp}}
-	r.SetManagementPolicies(replicaManagementPolicies)
-	d.Add(DBInstanceName(RoleDR), r)
+	inst := &rdsv1beta3.Instance{Spec: rdsv1beta3.InstanceSpec{ForProvider: fp}}
+	inst.SetAnnotations(map[string]string{annotationDesiredAs: string(i.As)})
+	if !first {
+		inst.SetManagementPolicies(replicaManagementPolicies)
+	}
+	if i.As == asWriter || i.As == asPromoted || (i.As == asReplica && i.Gen == p.Gen[i.Role]) {
+		inst.SetWriteConnectionSecretToReference(p.ConnectionSecretRef(i.Role))
+	}
+	d.Add(name, inst)
 }
 
 // backupReplicationName is the resource name of the replication of automated backups into a
@@ -293,22 +342,19 @@ func backupReplicationName(dst Role) resource.Name { return resourceName(dst, "d
 // for their retention period). The DR instance's are replicated once it is observed promoted:
 // before that it is a replica, and its backups are not the writer's.
 func buildBackupReplication(p *xrPlan, o observedState, st failoverState, d *desiredState) {
-	src, dst := st.Writer, st.Writer.Peer()
-	srcARN, keyARN := dbInstanceARN(o, src), keyARN(o, dst)
-	if src == RolePrimary {
-		if srcARN == "" || keyARN == "" {
-			return // buildReplica says what it waits for: the same ARNs.
-		}
-	} else {
-		dr := observedInstance(o, src).Status.AtProvider
-		switch {
-		case srcARN == "" || deref(dr.ReplicateSourceDB) != "":
-			d.Wait(fmt.Sprintf("the DR database (%s) to be observed promoted, to replicate its automated backups into the primary region", DBInstanceName(src)))
-			return
-		case keyARN == "":
-			d.Wait(fmt.Sprintf("the primary KMS key's ARN (%s), to encrypt the DR database's automated backups replicated into the primary region", keyName(dst)))
-			return
-		}
+	src, dst := st.Writer, st.Standby()
+	writer := st.Current(p, src)
+	srcARN, keyARN := dbInstanceARN(o, writer.Name()), keyARN(o, dst)
+	first := src == RolePrimary && writer.Gen == 1
+	switch {
+	case first && (srcARN == "" || keyARN == ""):
+		return // The replica says what it waits for: the same ARNs.
+	case srcARN == "" || deref(observedDB(o, writer.Name()).Status.AtProvider.ReplicateSourceDB) != "":
+		d.Wait(fmt.Sprintf("the writer %s to be observed promoted, to replicate its automated backups into %s", writer.Name(), p.Regions[dst].Region))
+		return
+	case keyARN == "":
+		d.Wait(fmt.Sprintf("the %s KMS key's ARN (%s), to encrypt the writer's automated backups replicated into %s", roleTitle(dst), keyName(dst), p.Regions[dst].Region))
+		return
 	}
 	d.Add(backupReplicationName(dst), &rdsv1beta1.DBInstanceAutomatedBackupsReplication{
 		Spec: rdsv1beta1.DBInstanceAutomatedBackupsReplicationSpec{ForProvider: rdsv1beta1.DBInstanceAutomatedBackupsReplicationParameters{
@@ -384,11 +430,11 @@ func firstOf(values ...string) string {
 	return ""
 }
 
-// logGroupNames are the resource names of a role's instance log groups.
-func logGroupNames(r Role) []string {
+// logGroupNames are the resource names of an instance's log groups.
+func logGroupNames(r Role, gen int) []string {
 	out := make([]string, 0, len(logExportTypes))
 	for _, t := range logExportTypes {
-		out = append(out, string(dbLogGroupName(r, t)))
+		out = append(out, string(dbLogGroupName(r, gen, t)))
 	}
 	return out
 }

@@ -116,7 +116,7 @@ func fxLogGroups(t *testing.T, role Role) observedState {
 	t.Helper()
 	o := observedState{}
 	for _, lt := range logExportTypes {
-		o[dbLogGroupName(role, lt)] = fxObserved(t, "cloudwatchlogs.aws.upbound.io/v1beta1", "Group", map[string]any{"arn": "arn:aws:logs:x:123456789012:log-group:" + lt})
+		o[dbLogGroupName(role, 1, lt)] = fxObserved(t, "cloudwatchlogs.aws.upbound.io/v1beta1", "Group", map[string]any{"arn": "arn:aws:logs:x:123456789012:log-group:" + lt})
 	}
 	return o
 }
@@ -157,13 +157,13 @@ func TestBuildDatabase(t *testing.T) {
 	logs := func(roles ...Role) []string {
 		var out []string
 		for _, r := range roles {
-			out = append(out, logGroupNames(r)...)
+			out = append(out, logGroupNames(r, 1)...)
 		}
 		return out
 	}
 	// What a wait may name: the resource whose ARN it waits for, or the log groups.
 	waitable := []string{"primary-kms-key", "dr-kms-key", "primary-db-instance", "primary-db-log-postgresql", "dr-db-log-postgresql"}
-	replicating := failoverState{Writer: RolePrimary}
+	replicating := stReplicating
 
 	cases := map[string]struct {
 		reason    string
@@ -270,7 +270,7 @@ func TestDatabasePrimary(t *testing.T) {
 	o := newDBObserved(t)
 	primary := func(t *testing.T, p *xrPlan) *rdsv1beta3.Instance {
 		t.Helper()
-		i, ok := dbBuilt(p, o.keys, failoverState{Writer: RolePrimary}).Resources[DBInstanceName(RolePrimary)].(*rdsv1beta3.Instance)
+		i, ok := dbBuilt(p, o.keys, stReplicating).Resources[DBInstanceName(RolePrimary)].(*rdsv1beta3.Instance)
 		if !ok {
 			t.Fatalf("%s is not a desired Instance", DBInstanceName(RolePrimary))
 		}
@@ -335,7 +335,7 @@ func TestDatabaseReplica(t *testing.T) {
 	o := newDBObserved(t)
 	replica := func(t *testing.T, p *xrPlan) *rdsv1beta3.Instance {
 		t.Helper()
-		i, ok := dbBuilt(p, fxMerge(o.keys, o.primary), failoverState{Writer: RolePrimary}).Resources[DBInstanceName(RoleDR)].(*rdsv1beta3.Instance)
+		i, ok := dbBuilt(p, fxMerge(o.keys, o.primary), stReplicating).Resources[DBInstanceName(RoleDR)].(*rdsv1beta3.Instance)
 		if !ok {
 			t.Fatalf("%s is not a desired Instance", DBInstanceName(RoleDR))
 		}
@@ -409,20 +409,20 @@ func TestDatabaseReplicaSource(t *testing.T) {
 		"Replicating": {
 			reason:     "While the primary writes the replica replicates from its observed ARN, under the DR key.",
 			observed:   o.all,
-			st:         failoverState{Writer: RolePrimary},
+			st:         stReplicating,
 			wantSource: new(fxPrimaryDBARN),
 			wantKey:    new(fxDRKeyARN),
 		},
 		"Switchover": {
 			reason:   "A planned switchover drops the replication source (that is what promotes the replica) and keeps the old primary.",
 			observed: o.all,
-			st:       failoverState{Writer: RoleDR, Switchover: true},
+			st:       stSwitchedOver,
 			wantKey:  new(fxDRKeyARN),
 		},
 		"PromotedOutOfBand": {
 			reason:   "After an out-of-band promotion no replication source is asked for (the function does not fight it) and neither instance is dropped.",
 			observed: o.all,
-			st:       failoverState{Writer: RoleDR, PromotedOutOfBand: true},
+			st:       stPromotedOutOfBand,
 			wantKey:  new(fxDRKeyARN),
 		},
 		"PrimaryNotObserved": {
@@ -430,7 +430,7 @@ func TestDatabaseReplicaSource(t *testing.T) {
 			observed: fxMerge(o.keys, observedState{DBInstanceName(RoleDR): fxInstance(t, map[string]any{
 				"arn": fxDRDBARN, "kmsKeyId": fxDRKeyARN, "replicateSourceDb": otherSource,
 			})}),
-			st:         failoverState{Writer: RolePrimary},
+			st:         stReplicating,
 			wantSource: new(otherSource),
 			wantKey:    new(fxDRKeyARN),
 		},
@@ -439,7 +439,7 @@ func TestDatabaseReplicaSource(t *testing.T) {
 			observed: fxMerge(o.primaryKey, o.primary, observedState{DBInstanceName(RoleDR): fxInstance(t, map[string]any{
 				"arn": fxDRDBARN, "kmsKeyId": otherKey, "replicateSourceDb": fxPrimaryDBARN,
 			})}),
-			st:         failoverState{Writer: RolePrimary},
+			st:         stReplicating,
 			wantSource: new(fxPrimaryDBARN),
 			wantKey:    new(otherKey),
 		},
@@ -470,7 +470,7 @@ func TestDatabaseBackupReplication(t *testing.T) {
 	o := newDBObserved(t)
 	get := func(t *testing.T, p *xrPlan) rdsv1beta1.DBInstanceAutomatedBackupsReplicationParameters {
 		t.Helper()
-		r, ok := dbBuilt(p, fxMerge(o.keys, o.primary), failoverState{Writer: RolePrimary}).Resources["dr-db-backup-replication"].(*rdsv1beta1.DBInstanceAutomatedBackupsReplication)
+		r, ok := dbBuilt(p, fxMerge(o.keys, o.primary), stReplicating).Resources["dr-db-backup-replication"].(*rdsv1beta1.DBInstanceAutomatedBackupsReplication)
 		if !ok {
 			t.Fatal("dr-db-backup-replication is not a desired DBInstanceAutomatedBackupsReplication")
 		}
@@ -655,7 +655,7 @@ func TestDatabaseSupport(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := dbBuilt(tc.plan, observedState{}, failoverState{Writer: RolePrimary})
+			d := dbBuilt(tc.plan, observedState{}, stReplicating)
 			for _, role := range roles {
 				if diff := cmp.Diff(tc.want[role], tc.got(t, d, role)); diff != "" {
 					t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, role, diff)
@@ -673,7 +673,7 @@ func fp(f func(rdsv1beta3.InstanceParameters) any) func(*rdsv1beta3.Instance) an
 func TestDatabaseLogGroups(t *testing.T) {
 	p := testPlan(t, builderSpec)
 	o := newDBObserved(t)
-	d := dbBuilt(p, fxMerge(o.keys, o.primary), failoverState{Writer: RolePrimary})
+	d := dbBuilt(p, fxMerge(o.keys, o.primary), stReplicating)
 	cases := map[string]struct {
 		reason  string
 		role    Role
@@ -692,14 +692,14 @@ func TestDatabaseLogGroups(t *testing.T) {
 				}
 			}
 			for _, lt := range logExportTypes {
-				g, ok := d.Resources[dbLogGroupName(tc.role, lt)].(*cloudwatchlogsv1beta1.Group)
+				g, ok := d.Resources[dbLogGroupName(tc.role, 1, lt)].(*cloudwatchlogsv1beta1.Group)
 				if !ok {
-					t.Fatalf("\n%s\n%s is not a desired log Group", tc.reason, dbLogGroupName(tc.role, lt))
+					t.Fatalf("\n%s\n%s is not a desired log Group", tc.reason, dbLogGroupName(tc.role, 1, lt))
 				}
 				// RDS publishes a log type to /aws/rds/instance/<instance>/<log type>
 				// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.MySQLDB.PublishtoCloudWatchLogs.html,
 				// the same for PostgreSQL's postgresql and upgrade logs).
-				want := "/aws/rds/instance/" + p.Names.DBInstance(tc.role) + "/" + lt
+				want := "/aws/rds/instance/" + p.Names.DBInstance(tc.role, 1) + "/" + lt
 				if got := g.GetAnnotations()["crossplane.io/external-name"]; got != want {
 					t.Errorf("\n%s\nlog group %q, want %q", tc.reason, got, want)
 				}

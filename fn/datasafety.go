@@ -32,16 +32,17 @@ func (o observedState) Stateful(name resource.Name) bool {
 	return statefulKinds[o.GroupKind(name)]
 }
 
-// keepObserved adds to desired every observed stateful resource (every observed resource, with
+// keepObserved adds to desired every observed stateful resource, but the retired instances the
+// user confirmed, (every observed resource, with
 // all) that the build did not desire, as observed (its spec, labels and annotations), and returns
 // their names. For stateful resources it is the last line of defence: builders already keep what
 // they can. With all, it keeps the graph as it stands while the pair is in a state Crossplane did
 // not cause (a promotion out of band): the function turns nothing off and deletes nothing until
 // the user says what the new normal is.
-func keepObserved(o observedState, desired map[resource.Name]*resource.DesiredComposed, all bool) []resource.Name {
+func keepObserved(o observedState, desired map[resource.Name]*resource.DesiredComposed, all bool, retired []resource.Name) []resource.Name {
 	var kept []resource.Name
 	for name, oc := range o {
-		if oc.Resource == nil || (!all && !o.Stateful(name)) {
+		if oc.Resource == nil || (!all && !o.Stateful(name)) || slices.Contains(retired, name) {
 			continue
 		}
 		if _, ok := desired[name]; ok {
@@ -68,13 +69,17 @@ func keepObserved(o observedState, desired map[resource.Name]*resource.DesiredCo
 //
 //nolint:gocyclo // One check per field AWS can only change by replacing, in the order of the spec.
 func refuseReplacement(p *xrPlan, o observedState) field.ErrorList {
-	var errs field.ErrorList
 	sp := field.NewPath("spec")
+	errs := refuseGenerations(p, o)
 	for _, role := range roles {
 		rp := p.Regions[role]
 		regionPath := sp.Child("regions", string(role))
 		cidrPath := sp.Child("network", string(role)+"CIDR")
-		db := observedInstance(o, role)
+		db := observedDB(o, DBInstanceName(role))
+		if r := deref(observedDB(o, p.Instance(role)).Spec.ForProvider.Region); r != "" && r != rp.Region {
+			errs = append(errs, field.Invalid(regionPath, rp.Region,
+				fmt.Sprintf("the %s database exists in %s: changing the region would replace it and lose its data; set it back to %s", role, r, r)))
+		}
 		if r := deref(db.Spec.ForProvider.Region); r != "" && r != rp.Region {
 			errs = append(errs, field.Invalid(regionPath, rp.Region,
 				fmt.Sprintf("the %s database exists in %s: changing the region would replace it and lose its data; set it back to %s", role, r, r)))
@@ -129,6 +134,55 @@ func refuseReplacement(p *xrPlan, o observedState) field.ErrorList {
 					fmt.Sprintf("the %s database subnet %s exists in %s: moving it would replace a subnet the database uses; keep the zones it has", role, s, a)))
 				break
 			}
+		}
+	}
+	return errs
+}
+
+// observedGenerations returns the generations of a region's observed instances, ascending.
+func observedGenerations(o observedState, r Role) []int {
+	prefix := string(DBInstanceName(r))
+	var gens []int
+	for name := range o {
+		n := string(name)
+		switch {
+		case n == prefix:
+			gens = append(gens, 1)
+		case strings.HasPrefix(n, prefix+"-g"):
+			if g, err := strconv.Atoi(strings.TrimPrefix(n, prefix+"-g")); err == nil && g > 1 {
+				gens = append(gens, g)
+			}
+		}
+	}
+	slices.Sort(gens)
+	return gens
+}
+
+// refuseGenerations refuses a generation change that would replace or lose an instance: a
+// generation lowered under an observed one, raised by more than one, raised in the writer's
+// region (that replaces the writer: switch over first), or raised while an older instance is
+// still kept there (retire it first).
+func refuseGenerations(p *xrPlan, o observedState) field.ErrorList {
+	var errs field.ErrorList
+	writer := detectFailover(p, o).Writer
+	for _, r := range roles {
+		path := field.NewPath("spec", "generations", string(r))
+		gens := observedGenerations(o, r)
+		if len(gens) == 0 {
+			continue
+		}
+		g, top := p.Gen[r], gens[len(gens)-1]
+		switch {
+		case g < top:
+			errs = append(errs, field.Invalid(path, g, fmt.Sprintf("the instance %s of generation %d exists: a generation cannot go back; set it to %d", p.Names.DBInstance(r, top), top, top)))
+		case g > top+1:
+			errs = append(errs, field.Invalid(path, g, fmt.Sprintf("the newest instance in %s is of generation %d: raise it by one at a time; set it to %d", p.Regions[r].Region, top, top+1)))
+		case g == top+1 && r == writer:
+			errs = append(errs, field.Invalid(path, g, fmt.Sprintf("%s holds the writer %s: a new generation there would replace it; switch over to %s first (spec.activeRegion), or set it back to %d",
+				p.Regions[r].Region, p.Names.DBInstance(r, top), p.Regions[r.Peer()].Region, top)))
+		case g == top+1 && len(gens) > 1:
+			errs = append(errs, field.Invalid(path, g, fmt.Sprintf("%s still keeps the old instance %s: retire it first (spec.retireInstance), or set it back to %d",
+				p.Regions[r].Region, p.Names.DBInstance(r, gens[len(gens)-2]), top)))
 		}
 	}
 	return errs

@@ -31,8 +31,11 @@ type desiredState struct {
 	Usages         map[resource.Name]*protectionv1beta1.ClusterUsage
 	UsageOrder     []resource.Name
 	Waiting        []string
-	empty          map[resource.Name][]string
-	err            error
+	// Retired are observed instances the user confirmed for deletion and AWS reports
+	// unprotected: not desired, so that Crossplane deletes them.
+	Retired []resource.Name
+	empty   map[resource.Name][]string
+	err     error
 }
 
 // newDesired returns an empty collection whose resources use the named provider config.

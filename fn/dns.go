@@ -53,9 +53,9 @@ func zoneAssociationName(r Role) resource.Name { return resourceName(r, "dns-zon
 func dnsRecordName(r Role) resource.Name { return resourceName(r, "dns-record") }
 
 // healthCheckName is the resource name of a Route53 health check. Health checks are global;
-// they watch alarms in the DR region.
-func healthCheckName(purpose string) resource.Name {
-	return resourceName(RoleDR, "healthcheck", purpose)
+// they watch alarms in the region of the failover path.
+func healthCheckName(p *xrPlan, purpose string) resource.Name {
+	return resourceName(p.LambdaRole, "healthcheck", purpose)
 }
 
 // hostedZoneID returns the id of the zone that holds the records: the spec's existing zone, or
@@ -88,12 +88,12 @@ func recordFQDN(p *xrPlan, o observedState) string {
 func buildDNS(p *xrPlan, o observedState, st failoverState, d *desiredState) {
 	buildZone(p, d)
 	healthCheckID := ""
-	if isReplicating(st) {
+	if st.Armed(p) {
 		healthCheckID = buildHealthChecks(p, o, d)
 	}
-	addRecord(p, o, d, dnsRecordName(RolePrimary), st.Writer, setIDPrimary, failoverPrimary, healthCheckID)
-	if isReplicating(st) {
-		addRecord(p, o, d, dnsRecordName(RoleDR), st.Writer.Peer(), setIDSecondary, failoverSecondary, "")
+	addRecord(p, o, d, dnsRecordName(RolePrimary), st.Current(p, st.Writer), setIDPrimary, failoverPrimary, healthCheckID)
+	if st.Armed(p) {
+		addRecord(p, o, d, dnsRecordName(RoleDR), st.Current(p, st.Standby()), setIDSecondary, failoverSecondary, "")
 	}
 }
 
@@ -135,7 +135,8 @@ func buildZone(p *xrPlan, d *desiredState) {
 // calculated check is healthy when the primary is reachable or the monitor is blind, so it fails
 // exactly when the composite alarm "primary unhealthy" fires.
 func buildHealthChecks(p *xrPlan, o observedState, d *desiredState) string {
-	dr := p.Regions[RoleDR].Region
+	lr := p.LambdaRole
+	dr := p.Regions[lr].Region
 	var alarms, checks []string
 	children := make([]*string, 0, 2)
 	for _, hc := range []struct {
@@ -145,20 +146,20 @@ func buildHealthChecks(p *xrPlan, o observedState, d *desiredState) string {
 		{healthCheckPrimaryReachable, alarmPrimaryUnreachable, false},
 		{healthCheckMonitorBlind, alarmReplicaUnreachable, true},
 	} {
-		if alarmARN(o, RoleDR, hc.alarm) == "" {
+		if alarmARN(o, lr, hc.alarm) == "" {
 			// Route53 refuses a health check on an alarm that does not exist yet.
-			alarms = append(alarms, string(alarmName(RoleDR, hc.alarm)))
+			alarms = append(alarms, string(alarmName(lr, hc.alarm)))
 			continue
 		}
-		name := healthCheckName(hc.purpose)
+		name := healthCheckName(p, hc.purpose)
 		d.Add(name, &route53v1beta1.HealthCheck{
 			Spec: route53v1beta1.HealthCheckSpec{ForProvider: route53v1beta1.HealthCheckParameters{
 				Type:                         new("CLOUDWATCH_METRIC"),
-				CloudwatchAlarmName:          new(alarmAWSName(p, RoleDR, hc.alarm)),
+				CloudwatchAlarmName:          new(alarmAWSName(p, lr, hc.alarm)),
 				CloudwatchAlarmRegion:        new(dr),
 				InvertHealthcheck:            new(hc.invert),
 				InsufficientDataHealthStatus: new("LastKnownStatus"),
-				Tags:                         p.Tags(RoleDR, p.Names.Resource(RoleDR, "hc-"+hc.purpose)),
+				Tags:                         p.Tags(lr, p.Names.Resource(lr, "hc-"+hc.purpose)),
 			}},
 		})
 		if id := healthCheckID(o, name); id != "" {
@@ -171,20 +172,20 @@ func buildHealthChecks(p *xrPlan, o observedState, d *desiredState) string {
 		d.Wait(fmt.Sprintf("the ARNs of %s, for the Route53 health checks on them", strings.Join(alarms, ", ")))
 	}
 	if len(checks) > 0 {
-		d.Wait(fmt.Sprintf("the ids of %s, for the Route53 health check %s of the PRIMARY record", strings.Join(checks, ", "), healthCheckName(healthCheckPrimary)))
+		d.Wait(fmt.Sprintf("the ids of %s, for the Route53 health check %s of the PRIMARY record", strings.Join(checks, ", "), healthCheckName(p, healthCheckPrimary)))
 	}
 	if len(alarms)+len(checks) > 0 {
 		return ""
 	}
 	// The children by id, not by selector: a selector resolved while only one child existed
 	// would stay resolved to that one.
-	name := healthCheckName(healthCheckPrimary)
+	name := healthCheckName(p, healthCheckPrimary)
 	d.Add(name, &route53v1beta1.HealthCheck{
 		Spec: route53v1beta1.HealthCheckSpec{ForProvider: route53v1beta1.HealthCheckParameters{
 			Type:                 new("CALCULATED"),
 			ChildHealthchecks:    children,
 			ChildHealthThreshold: new(float64(1)),
-			Tags:                 p.Tags(RoleDR, p.Names.Resource(RoleDR, "hc-"+healthCheckPrimary)),
+			Tags:                 p.Tags(lr, p.Names.Resource(lr, "hc-"+healthCheckPrimary)),
 		}},
 	})
 	id := healthCheckID(o, name)
@@ -194,11 +195,11 @@ func buildHealthChecks(p *xrPlan, o observedState, d *desiredState) string {
 	return id
 }
 
-// addRecord adds a failover record pointing at a role's instance once its endpoint is observed.
-func addRecord(p *xrPlan, o observedState, d *desiredState, name resource.Name, target Role, setID, failover, healthCheckID string) {
-	endpoint := dbEndpoint(o, target)
+// addRecord adds a failover record pointing at an instance once its endpoint is observed.
+func addRecord(p *xrPlan, o observedState, d *desiredState, name resource.Name, target dbInstance, setID, failover, healthCheckID string) {
+	endpoint := dbEndpoint(o, target.Name())
 	if endpoint == "" {
-		d.Wait(fmt.Sprintf("the %s database's endpoint (%s), for the %s DNS record", roleTitle(target), DBInstanceName(target), failover))
+		d.Wait(fmt.Sprintf("the %s database's endpoint (%s), for the %s DNS record", roleTitle(target.Role), target.Name(), failover))
 		return
 	}
 	f := p.Spec.Failover

@@ -32,7 +32,7 @@ func TestBuildDNS(t *testing.T) {
 	existing := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"zoneID":"Z0EXISTING1","recordName":"orders"}}`)
 	replicating := dataLayer(t, p, false)
 	promoted := dataLayer(t, p, true)
-	primaryEP, drEP := dbEndpoint(replicating, RolePrimary), dbEndpoint(replicating, RoleDR)
+	primaryEP, drEP := dbEndpoint(replicating, DBInstanceName(RolePrimary)), dbEndpoint(replicating, DBInstanceName(RoleDR))
 
 	type want struct {
 		resources []string
@@ -46,7 +46,7 @@ func TestBuildDNS(t *testing.T) {
 			Records:               []*string{new(target)}, ZoneIDSelector: selectorOf(zoneName()),
 		}
 	}
-	hcs := []string{string(healthCheckName(healthCheckMonitorBlind)), string(healthCheckName(healthCheckPrimary)), string(healthCheckName(healthCheckPrimaryReachable))}
+	hcs := []string{string(healthCheckName(p, healthCheckMonitorBlind)), string(healthCheckName(p, healthCheckPrimary)), string(healthCheckName(p, healthCheckPrimaryReachable))}
 	cases := map[string]struct {
 		reason   string
 		plan     *xrPlan
@@ -59,7 +59,7 @@ func TestBuildDNS(t *testing.T) {
 			reason:   "The zone needs nothing observed; the records wait for the endpoints and the health checks for the alarms.",
 			plan:     p,
 			observed: observedState{},
-			st:       failoverState{Writer: RolePrimary},
+			st:       stReplicating,
 			want:     want{resources: []string{string(zoneName())}},
 		},
 		"Replicating": {
@@ -92,7 +92,7 @@ func TestBuildDNS(t *testing.T) {
 			reason:   "A planned switchover points PRIMARY at the DR instance like a failover.",
 			plan:     p,
 			observed: replicating,
-			st:       failoverState{Writer: RoleDR, Switchover: true},
+			st:       stSwitchedOver,
 			settle:   true,
 			want: want{
 				resources: []string{string(dnsRecordName(RolePrimary)), string(zoneName())},
@@ -103,7 +103,7 @@ func TestBuildDNS(t *testing.T) {
 			reason:   "An existing zone is associated with both VPCs; the records go into it by id, with the relative name.",
 			plan:     existing,
 			observed: dataLayer(t, existing, false),
-			st:       failoverState{Writer: RolePrimary},
+			st:       stReplicating,
 			settle:   true,
 			want: want{
 				resources: append([]string{string(dnsRecordName(RoleDR)), string(zoneAssociationName(RoleDR)), string(dnsRecordName(RolePrimary)), string(zoneAssociationName(RolePrimary))}, hcs...),
@@ -141,7 +141,7 @@ func TestBuildDNS(t *testing.T) {
 			if r, ok := d.Resources[dnsRecordName(RolePrimary)].(*route53v1beta2.Record); ok && tc.settle {
 				hc := r.Spec.ForProvider.HealthCheckID
 				switch {
-				case tc.want.healthy && (hc == nil || *hc != healthCheckID(o, healthCheckName(healthCheckPrimary))):
+				case tc.want.healthy && (hc == nil || *hc != healthCheckID(o, healthCheckName(p, healthCheckPrimary))):
 					t.Errorf("\n%s\nthe PRIMARY record's health check is %v, want the calculated health check's id", tc.reason, hc)
 				case !tc.want.healthy && hc != nil:
 					t.Errorf("\n%s\nthe PRIMARY record has health check %s, want none", tc.reason, *hc)
@@ -157,7 +157,7 @@ func TestBuildDNS(t *testing.T) {
 func TestDNSZone(t *testing.T) {
 	p := testPlan(t, `{"regions":{"primary":"eu-west-1","dr":"eu-central-1"},"failover":{"zoneName":"db.example.internal"}}`)
 	d := newDesired(clusterFlavour{}, p.ProviderConfig)
-	buildDNS(p, observedState{}, failoverState{Writer: RolePrimary}, d)
+	buildDNS(p, observedState{}, stReplicating, d)
 	z, ok := d.Resources[zoneName()].(*route53v1beta1.Zone)
 	if !ok {
 		t.Fatalf("%s is not a desired Zone", zoneName())
@@ -179,9 +179,9 @@ func TestDNSHealthChecks(t *testing.T) {
 	observed := dataLayer(t, p, false)
 	d, o := settle(t, p, observed, dnsBuild(p, detectFailover(p, observed)))
 	hc := func(purpose string) route53v1beta1.HealthCheckParameters {
-		h, ok := d.Resources[healthCheckName(purpose)].(*route53v1beta1.HealthCheck)
+		h, ok := d.Resources[healthCheckName(p, purpose)].(*route53v1beta1.HealthCheck)
 		if !ok {
-			t.Fatalf("%s is not a desired HealthCheck", healthCheckName(purpose))
+			t.Fatalf("%s is not a desired HealthCheck", healthCheckName(p, purpose))
 		}
 		fp := h.Spec.ForProvider
 		fp.Tags = nil
@@ -214,8 +214,8 @@ func TestDNSHealthChecks(t *testing.T) {
 			want: route53v1beta1.HealthCheckParameters{
 				Type: new("CALCULATED"), ChildHealthThreshold: new(float64(1)),
 				ChildHealthchecks: []*string{
-					new(healthCheckID(o, healthCheckName(healthCheckPrimaryReachable))),
-					new(healthCheckID(o, healthCheckName(healthCheckMonitorBlind))),
+					new(healthCheckID(o, healthCheckName(p, healthCheckPrimaryReachable))),
+					new(healthCheckID(o, healthCheckName(p, healthCheckMonitorBlind))),
 				},
 			},
 		},
@@ -223,7 +223,7 @@ func TestDNSHealthChecks(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, hc(tc.purpose)); diff != "" {
-				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, healthCheckName(tc.purpose), diff)
+				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, healthCheckName(p, tc.purpose), diff)
 			}
 		})
 	}
@@ -234,7 +234,7 @@ func TestRecordFQDN(t *testing.T) {
 	existing := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"zoneID":"Z0EXISTING1","recordName":"orders"}}`)
 	withFQDN := func(fqdn string) observedState {
 		d := newDesired(clusterFlavour{}, existing.ProviderConfig)
-		addRecord(existing, dataLayer(t, existing, false), d, dnsRecordName(RolePrimary), RolePrimary, setIDPrimary, "PRIMARY", "")
+		addRecord(existing, dataLayer(t, existing, false), d, dnsRecordName(RolePrimary), dbInstance{Role: RolePrimary, Gen: 1, As: asWriter}, setIDPrimary, "PRIMARY", "")
 		return observedState{dnsRecordName(RolePrimary): observedFixture(t, dnsRecordName(RolePrimary), d.Resources[dnsRecordName(RolePrimary)], map[string]any{"fqdn": fqdn})}
 	}
 	cases := map[string]struct {

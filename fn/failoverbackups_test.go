@@ -51,7 +51,7 @@ func TestBackupReplicationFollowsWriter(t *testing.T) {
 			noPrimaryKey[n] = oc
 		}
 	}
-	primaryDB, drDB := dbInstanceARN(replica, RolePrimary), dbInstanceARN(replica, RoleDR)
+	primaryDB, drDB := dbInstanceARN(replica, DBInstanceName(RolePrimary)), dbInstanceARN(replica, DBInstanceName(RoleDR))
 	primaryKey, drKey := keyARN(replica, RolePrimary), keyARN(replica, RoleDR)
 
 	cases := map[string]struct {
@@ -80,18 +80,17 @@ func TestBackupReplicationFollowsWriter(t *testing.T) {
 			want:     map[resource.Name]automatedBackupsReplication{"primary-db-backup-replication": {Region: "us-east-1", Source: drDB, Key: primaryKey}},
 		},
 		"SwitchoverNotYetPromoted": {
-			reason:   "A planned switchover while the DR instance is still a replica: its backups are not yet the writer's, so nothing is replicated and the XR says what it waits for.",
+			reason:   "A planned switchover while the DR instance is still a replica: the primary writes until the switchover promotes the replica, and its backups go on into the DR region.",
 			plan:     switchover,
 			observed: replica,
-			want:     map[resource.Name]automatedBackupsReplication{},
-			wantWait: "the DR database (dr-db-instance) to be observed promoted, to replicate its automated backups into the primary region",
+			want:     map[resource.Name]automatedBackupsReplication{"dr-db-backup-replication": {Region: "us-east-2", Source: primaryDB, Key: drKey}},
 		},
 		"SwitchoverNoPrimaryKey": {
 			reason:   "The primary region's key is not observed: the replicated backups could not be encrypted with it, so nothing is replicated yet.",
 			plan:     switchover,
 			observed: noPrimaryKey,
 			want:     map[resource.Name]automatedBackupsReplication{},
-			wantWait: "the primary KMS key's ARN (primary-kms-key), to encrypt the DR database's automated backups replicated into the primary region",
+			wantWait: "the primary KMS key's ARN (primary-kms-key), to encrypt the writer's automated backups replicated into us-east-1",
 		},
 	}
 	for name, tc := range cases {
@@ -207,9 +206,14 @@ func TestBucketReplicationFollowsWriter(t *testing.T) {
 			want:     []bucketReplication{toPrimary},
 		},
 		"Switchover": {
-			reason: "A planned switchover: the DR bucket is replicated into the primary bucket at once; the buckets do not wait for the database's promotion.",
+			reason: "A planned switchover, the replica promoted: the DR bucket is replicated into the primary bucket.",
+			plan:   switchover, promoted: true,
+			want: []bucketReplication{toPrimary},
+		},
+		"SwitchoverRunning": {
+			reason: "While the switchover runs the primary writes: its bucket goes on being replicated into the DR bucket.",
 			plan:   switchover,
-			want:   []bucketReplication{toPrimary},
+			want:   []bucketReplication{toDR},
 		},
 	}
 	for name, tc := range cases {

@@ -18,6 +18,9 @@ import (
 	"github.com/crossplane/function-sdk-go/request"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
+
+	"github.com/pgdr/function-postgres-dr/apis/v1alpha1"
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
 )
 
 // Condition types the function sets on the XR and its claim.
@@ -32,6 +35,15 @@ const (
 	typeFailedOver          = "FailedOver"
 	reasonPromotedOutOfBand = "PromotedOutOfBand"
 	reasonPlannedSwitchover = "PlannedSwitchover"
+	reasonReplicating       = "Replicating"
+
+	// typeSwitchover says where a planned switchover stands.
+	typeSwitchover           = "Switchover"
+	reasonSwitchoverRunning  = "Running"
+	reasonSwitchoverDone     = "Promoted"
+	reasonSwitchoverAborted  = "Aborted"
+	reasonSwitchoverBlocked  = "Blocked"
+	reasonSwitchoverNotAsked = "NotRequested"
 )
 
 // labelClaimName is the label Crossplane puts on an XR with the name of its claim.
@@ -117,6 +129,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	st := detectFailover(plan, o)
+	plan.LambdaRole = st.Standby()
 
 	d, err := buildAll(plan, o, st)
 	if err != nil {
@@ -137,10 +150,10 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	}
 	maps.Copy(desired, built)
 	if st.PromotedOutOfBand {
-		if kept := keepObserved(o, desired, true); len(kept) > 0 {
+		if kept := keepObserved(o, desired, true, d.Retired); len(kept) > 0 {
 			response.Normalf(rsp, "The replica was promoted out of band: keeping %d resources of the replicating graph until spec.activeRegion says what is permanent", len(kept)).TargetCompositeAndClaim()
 		}
-	} else if kept := keepObserved(o, desired, false); len(kept) > 0 {
+	} else if kept := keepObserved(o, desired, false, d.Retired); len(kept) > 0 {
 		response.Warning(rsp, errors.Errorf("kept observed stateful resources the spec no longer asks for, so that no data is deleted: %v", kept)).TargetCompositeAndClaim()
 	}
 	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {
@@ -154,7 +167,11 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	allReady := allReady(o, d)
-	status := buildStatus(plan, o, st, d)
+	var last v1alpha1.XPostgresDRStatus
+	if sm, ok := oxr.Resource.Object["status"].(map[string]any); ok {
+		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(sm, &last)
+	}
+	status := buildStatus(plan, o, st, d, last.Switchover)
 	sm, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&status)
 	if err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot encode the XR's status"))
@@ -175,18 +192,9 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		rsp.Meta.Ttl = durationpb.New(f.readyTTL)
 	}
 
-	if st.PromotedOutOfBand {
-		response.ConditionTrue(rsp, typeFailedOver, reasonPromotedOutOfBand).
-			WithMessage(fmt.Sprintf("The DR replica %s was promoted outside Crossplane and takes writes; Crossplane no longer asks for a replication source and deletes neither instance. To make this permanent set spec.activeRegion to %s.",
-				plan.Names.DBInstance(RoleDR), plan.Spec.Regions.DR)).TargetCompositeAndClaim()
-	}
-	if st.Switchover {
-		response.ConditionTrue(rsp, typeFailedOver, reasonPlannedSwitchover).
-			WithMessage(fmt.Sprintf("spec.activeRegion is %s: the DR instance %s is promoted (its replication source is dropped) and takes writes. "+
-				"The old primary %s in %s is kept as it is, deletion-protected, and no longer receives changes: it is not a replica. "+
-				"To re-seed %s as a replica, snapshot the old primary for safekeeping, turn off its deletion protection and delete it, then create a read replica of %s there.",
-				plan.Spec.Regions.DR, plan.Names.DBInstance(RoleDR), plan.Names.DBInstance(RolePrimary), plan.Spec.Regions.Primary,
-				plan.Spec.Regions.Primary, plan.Names.DBInstance(RoleDR))).TargetCompositeAndClaim()
+	failoverConditions(rsp, plan, st)
+	for _, name := range d.Retired {
+		response.Normalf(rsp, "Retiring %s as spec.retireInstance confirms: AWS reports its deletion protection off; Crossplane deletes it, with a final snapshot", name).TargetCompositeAndClaim()
 	}
 	if len(d.Waiting) > 0 {
 		response.ConditionFalse(rsp, typeStaged, reasonWaitingObserved).
@@ -212,6 +220,53 @@ func buildAll(p *xrPlan, o observedState, st failoverState) (*desiredState, erro
 	if err := buildLambdas(p, o, st, d); err != nil {
 		return nil, err
 	}
-	buildUsages(st, d)
+	buildUsages(p, st, d)
 	return d, d.Err()
+}
+
+// failoverConditions say which instance takes writes and where a switchover stands.
+func failoverConditions(rsp *fnv1.RunFunctionResponse, p *xrPlan, st failoverState) {
+	want := p.RoleOf(p.Spec.ActiveRegion)
+	writer := p.InstanceID(st.Writer)
+	switch {
+	case st.PromotedOutOfBand:
+		response.ConditionTrue(rsp, typeFailedOver, reasonPromotedOutOfBand).
+			WithMessage(fmt.Sprintf("The replica %s in %s was promoted outside Crossplane and takes writes; the old writer %s is fenced (read-only, closed to clients) and kept. To make this permanent set spec.activeRegion to %s.",
+				writer, p.Regions[st.Writer].Region, p.InstanceID(st.Standby()), p.Regions[st.Writer].Region)).TargetCompositeAndClaim()
+	case st.Writer != RolePrimary || !st.Armed(p):
+		response.ConditionTrue(rsp, typeFailedOver, reasonPlannedSwitchover).
+			WithMessage(fmt.Sprintf("%s in %s takes writes. %s", writer, p.Regions[st.Writer].Region, standbyMessage(p, st))).TargetCompositeAndClaim()
+	default:
+		response.ConditionFalse(rsp, typeFailedOver, reasonReplicating).
+			WithMessage(fmt.Sprintf("%s in %s takes writes; %s", writer, p.Regions[st.Writer].Region, standbyMessage(p, st))).TargetCompositeAndClaim()
+	}
+	switch {
+	case st.Blocked != "":
+		response.ConditionFalse(rsp, typeSwitchover, reasonSwitchoverBlocked).
+			WithMessage(fmt.Sprintf("spec.activeRegion is %s but %s", p.Spec.ActiveRegion, st.Blocked)).TargetCompositeAndClaim()
+	case st.Switching && st.Result == nil && st.Writer != want:
+		response.ConditionFalse(rsp, typeSwitchover, reasonSwitchoverRunning).
+			WithMessage(fmt.Sprintf("Switching over to %s: fencing %s, waiting for %s to replay its WAL (up to %d s), then promoting it", p.Spec.ActiveRegion, writer, p.InstanceID(want), p.Spec.Switchover.CatchUpTimeoutSeconds)).TargetCompositeAndClaim()
+	case st.Switching && st.Result != nil && st.Result.Outcome == contract.SwitchoverAborted:
+		response.ConditionFalse(rsp, typeSwitchover, reasonSwitchoverAborted).
+			WithMessage(fmt.Sprintf("The switchover to %s aborted: %s. %s still takes writes and nothing was promoted. To try again set spec.activeRegion back to %s, wait for status.switchover to clear, then set it to %s again.",
+				p.Spec.ActiveRegion, st.Result.Reason, writer, p.Regions[st.Writer].Region, p.Spec.ActiveRegion)).TargetCompositeAndClaim()
+	case st.Switching && st.Writer == want:
+		response.ConditionTrue(rsp, typeSwitchover, reasonSwitchoverDone).
+			WithMessage(fmt.Sprintf("%s was promoted after replaying the fenced writer's WAL; the old writer is fenced and kept", writer)).TargetCompositeAndClaim()
+	default:
+		response.ConditionFalse(rsp, typeSwitchover, reasonSwitchoverNotAsked).TargetCompositeAndClaim()
+	}
+}
+
+// standbyMessage says what the region without the writer holds.
+func standbyMessage(p *xrPlan, st failoverState) string {
+	sb := st.Standby()
+	cur := st.Current(p, sb)
+	region := p.Regions[sb].Region
+	if cur.As == asReplica {
+		return fmt.Sprintf("%s in %s replicates it.", p.InstanceID(sb), region)
+	}
+	return fmt.Sprintf("The old writer %s in %s is fenced (read-only, closed to clients) and kept. To fail back raise spec.generations.%s to %d: a new replica of %s is created in %s; then spec.activeRegion switches over back.",
+		p.InstanceID(sb), region, sb, p.Gen[sb]+1, p.InstanceID(st.Writer), region)
 }

@@ -25,10 +25,6 @@ import (
 	"github.com/pgdr/function-postgres-dr/lambda/contract"
 )
 
-// lambdaRegion is the role of the region the Lambdas, their schedule and their trigger live in:
-// the DR region, so that the failover path works when the primary region is gone.
-const lambdaRegion = RoleDR
-
 // Lambda settings the spec does not choose.
 const (
 	// lambdaLogRetentionDays is how long the Lambdas' logs are kept: long enough to read what a
@@ -37,8 +33,9 @@ const (
 	lambdaMemoryMB         = 256
 	// lagTimeout covers two connection timeouts, the heartbeat wait and slack.
 	lagTimeout = 30 * time.Second
-	// failoverTimeout covers the promotion and writable check, and a minute for the rest.
-	failoverTimeout = contract.DefaultPromoteTimeout + time.Minute
+	// failoverTimeout is Lambda's most: a switchover needs its catch-up, the promotion and a
+	// minute for the rest (contract.MaxCatchUpTimeout is what that leaves).
+	failoverTimeout = contract.LambdaMaxTimeout
 	// vpcAccessPolicyARN is the AWS-managed policy a VPC Lambda needs: network interfaces in the
 	// VPC (EC2 actions that AWS only grants on every resource) and writing its logs.
 	vpcAccessPolicyARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
@@ -48,14 +45,16 @@ const (
 
 // lambdaName is the resource name of a Lambda function; its role, policy, log group, rules,
 // targets and permissions are named after it.
-func lambdaName(function string) resource.Name { return resourceName(lambdaRegion, "lambda", function) }
+func lambdaName(p *xrPlan, function string) resource.Name {
+	return resourceName(p.LambdaRole, "lambda", function)
+}
 
-func lambdaPart(function, part string) resource.Name {
-	return resource.Name(string(lambdaName(function)) + "-" + part)
+func lambdaPart(p *xrPlan, function, part string) resource.Name {
+	return resource.Name(string(lambdaName(p, function)) + "-" + part)
 }
 
 // lambdaAWSName is the AWS name of a Lambda function.
-func lambdaAWSName(p *xrPlan, function string) string { return p.Names.Lambda(lambdaRegion, function) }
+func lambdaAWSName(p *xrPlan, function string) string { return p.Names.Lambda(p.LambdaRole, function) }
 
 // lambdaLogGroup is the CloudWatch Logs group of a Lambda function: Lambda's default name,
 // created beforehand so that it is encrypted and expires.
@@ -66,7 +65,7 @@ func lambdaLogGroup(p *xrPlan, function string) string {
 // lambdaArtifacts returns where the Lambdas' zips are in the region the Lambdas run in (Lambda
 // reads code only from a bucket in its own region), with the default object keys filled in.
 func lambdaArtifacts(p *xrPlan) (inputv1alpha1.LambdaArtifacts, error) {
-	region := p.Regions[lambdaRegion].Region
+	region := p.Regions[p.LambdaRole].Region
 	if p.Input != nil {
 		for _, a := range p.Input.LambdaArtifacts {
 			if a.Region != region {
@@ -115,11 +114,17 @@ func (n *needs) get(v, what string) string {
 // unhealthy" goes to ALARM. In Manual mode that alarm only notifies. It returns an error, for a
 // Fatal result, when the Input locates no Lambda zips in the DR region.
 func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState) error {
+	if !st.Armed(p) {
+		// No replica: nothing to measure, nothing to fail over to. The path is built again, in
+		// the region without the writer, once that region is re-seeded.
+		return nil
+	}
 	art, err := lambdaArtifacts(p)
 	if err != nil {
 		return err
 	}
-	dr := p.Regions[RoleDR]
+	dr := p.Regions[p.LambdaRole]
+	writer, replica := st.Current(p, st.Writer).Name(), st.Current(p, st.Standby()).Name()
 
 	// What both Lambdas need: the databases' endpoints and the secret with their credentials.
 	var common needs
@@ -128,8 +133,8 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 	// the primary region; a replica of it in the DR region would be under the DR key.
 	secretRole := secretKeyRole(p, secretARN)
 	secretKeyARN := common.get(keyARN(o, secretRole), fmt.Sprintf("the %s KMS key's ARN (%s)", roleTitle(secretRole), keyName(secretRole)))
-	primaryHost := common.get(dbEndpoint(o, RolePrimary), fmt.Sprintf("the primary database's endpoint (%s)", DBInstanceName(RolePrimary)))
-	replicaHost := common.get(dbEndpoint(o, RoleDR), fmt.Sprintf("the DR database's endpoint (%s)", DBInstanceName(RoleDR)))
+	primaryHost := common.get(dbEndpoint(o, writer), fmt.Sprintf("the %s database's endpoint (%s)", roleTitle(st.Writer), writer))
+	replicaHost := common.get(dbEndpoint(o, replica), fmt.Sprintf("the %s database's endpoint (%s)", roleTitle(st.Standby()), replica))
 	env := map[string]string{
 		contract.EnvPrimaryHost: primaryHost,
 		contract.EnvPrimaryPort: strconv.Itoa(postgresPort),
@@ -174,9 +179,10 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 	}
 
 	failoverMissing := append(needs{}, common...)
-	replicaARN := failoverMissing.get(dbInstanceARN(o, RoleDR), fmt.Sprintf("the DR database's ARN (%s)", DBInstanceName(RoleDR)))
-	topicARN := failoverMissing.get(topicARN(o, RoleDR), fmt.Sprintf("the DR alarm topic's ARN (%s)", topicName(RoleDR)))
-	topicKeyARN := failoverMissing.get(keyARN(o, RoleDR), fmt.Sprintf("the DR KMS key's ARN (%s)", keyName(RoleDR)))
+	lr := p.LambdaRole
+	replicaARN := failoverMissing.get(dbInstanceARN(o, replica), fmt.Sprintf("the %s database's ARN (%s)", roleTitle(st.Standby()), replica))
+	topicARN := failoverMissing.get(topicARN(o, lr), fmt.Sprintf("the %s alarm topic's ARN (%s)", roleTitle(lr), topicName(lr)))
+	topicKeyARN := failoverMissing.get(keyARN(o, lr), fmt.Sprintf("the %s KMS key's ARN (%s)", roleTitle(lr), keyName(lr)))
 	zoneID := failoverMissing.get(hostedZoneID(p, o), fmt.Sprintf("the hosted zone's id (%s)", zoneName()))
 	fqdn := failoverMissing.get(recordFQDN(p, o), fmt.Sprintf("the PRIMARY record's name (%s)", dnsRecordName(RolePrimary)))
 	zoneARN := fmt.Sprintf("arn:%s:route53:::hostedzone/%s", arnPartition, zoneID)
@@ -188,8 +194,8 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 		// One failover at a time.
 		reserved: new(float64(1)),
 		env: merge(env, map[string]string{
-			contract.EnvAlarmName:           alarmAWSName(p, RoleDR, alarmPrimaryUnhealthy),
-			contract.EnvReplicaInstanceID:   p.Names.DBInstance(RoleDR),
+			contract.EnvAlarmName:           alarmAWSName(p, lr, alarmPrimaryUnhealthy),
+			contract.EnvReplicaInstanceID:   p.InstanceID(st.Standby()),
 			contract.EnvHostedZoneID:        zoneID,
 			contract.EnvRecordName:          fqdn,
 			contract.EnvRecordSetIdentifier: setIDPrimary,
@@ -238,11 +244,6 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 	failoverDesired := buildLambda(p, o, d, art.Bucket, failover)
 
 	state := "ENABLED"
-	if !isReplicating(st) {
-		// Nothing replicates: the monitor would only write heartbeats to an instance that is no
-		// longer the writer.
-		state = "DISABLED"
-	}
 	rate := fmt.Sprintf("rate(%d minutes)", p.Spec.Monitoring.LagCheckMinutes)
 	if p.Spec.Monitoring.LagCheckMinutes == 1 {
 		rate = "rate(1 minute)"
@@ -253,11 +254,14 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 		State:              new(state),
 	})
 
-	if p.Spec.Failover.Mode != v1alpha1.FailoverAutomatic || !isReplicating(st) {
+	if st.Switching && failoverDesired {
+		buildSwitchover(p, st, d)
+	}
+	if p.Spec.Failover.Mode != v1alpha1.FailoverAutomatic {
 		return nil
 	}
-	alarm := alarmName(RoleDR, alarmPrimaryUnhealthy)
-	alarmARN := alarmARN(o, RoleDR, alarmPrimaryUnhealthy)
+	alarm := alarmName(lr, alarmPrimaryUnhealthy)
+	alarmARN := alarmARN(o, lr, alarmPrimaryUnhealthy)
 	if alarmARN == "" {
 		d.Wait(fmt.Sprintf("the composite alarm's ARN (%s), for the rule that invokes the failover Lambda", alarm))
 		return nil
@@ -267,7 +271,7 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 		"detail-type": []string{contract.AlarmEventDetailType},
 		"resources":   []string{alarmARN},
 		"detail": map[string]any{
-			"alarmName": []string{alarmAWSName(p, RoleDR, alarmPrimaryUnhealthy)},
+			"alarmName": []string{alarmAWSName(p, lr, alarmPrimaryUnhealthy)},
 			"state":     map[string]any{"value": []string{contract.AlarmStateAlarm}},
 		},
 	})
@@ -282,17 +286,17 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 // buildLambda adds a Lambda's role, its VPC access, its log group, and, once the observed values
 // they name are known, its policy and function. It reports whether the function is desired.
 func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l lambdaFunction) bool {
-	region := p.Regions[lambdaRegion].Region
-	iamName := p.Names.IAM(lambdaRegion, l.function)
-	role := lambdaPart(l.function, "role")
+	region := p.Regions[p.LambdaRole].Region
+	iamName := p.Names.IAM(p.LambdaRole, l.function)
+	role := lambdaPart(p, l.function, "role")
 	d.Add(role, named(&iamv1beta1.Role{
 		Spec: iamv1beta1.RoleSpec{ForProvider: iamv1beta1.RoleParameters{
 			Description:      new("Runs the " + l.function + " Lambda of " + p.Names.Base),
 			AssumeRolePolicy: assumeRole("lambda.amazonaws.com").JSON(),
-			Tags:             p.Tags(lambdaRegion, iamName),
+			Tags:             p.Tags(p.LambdaRole, iamName),
 		}},
 	}, iamName))
-	vpcAccess := lambdaPart(l.function, "vpc-access")
+	vpcAccess := lambdaPart(p, l.function, "vpc-access")
 	d.Add(vpcAccess, &iamv1beta1.RolePolicyAttachment{
 		Spec: iamv1beta1.RolePolicyAttachmentSpec{ForProvider: iamv1beta1.RolePolicyAttachmentParameters{
 			PolicyArn:    new(vpcAccessPolicyARN),
@@ -301,23 +305,23 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 	})
 
 	missing := append(needs{}, l.missing...)
-	logs := lambdaPart(l.function, "logs")
-	if logKeyARN := missing.get(keyARN(o, lambdaRegion), fmt.Sprintf("the %s KMS key's ARN (%s)", roleTitle(lambdaRegion), keyName(lambdaRegion))); logKeyARN != "" {
+	logs := lambdaPart(p, l.function, "logs")
+	if logKeyARN := missing.get(keyARN(o, p.LambdaRole), fmt.Sprintf("the %s KMS key's ARN (%s)", roleTitle(p.LambdaRole), keyName(p.LambdaRole))); logKeyARN != "" {
 		d.Add(logs, named(&cloudwatchlogsv1beta1.Group{
 			Spec: cloudwatchlogsv1beta1.GroupSpec{ForProvider: cloudwatchlogsv1beta1.GroupParameters{
 				Region:          &region,
 				KMSKeyID:        new(logKeyARN),
 				RetentionInDays: new(float64(lambdaLogRetentionDays)),
-				Tags:            p.Tags(lambdaRegion, lambdaLogGroup(p, l.function)),
+				Tags:            p.Tags(p.LambdaRole, lambdaLogGroup(p, l.function)),
 			}},
 		}, lambdaLogGroup(p, l.function)))
 	}
 
 	if len(missing) > 0 {
-		d.Wait(fmt.Sprintf("%s, for the %s Lambda (%s)", joinAnd(missing), l.function, lambdaName(l.function)))
+		d.Wait(fmt.Sprintf("%s, for the %s Lambda (%s)", joinAnd(missing), l.function, lambdaName(p, l.function)))
 		return false
 	}
-	d.Add(lambdaPart(l.function, "policy"), named(&iamv1beta1.RolePolicy{
+	d.Add(lambdaPart(p, l.function, "policy"), named(&iamv1beta1.RolePolicy{
 		Spec: iamv1beta1.RolePolicySpec{ForProvider: iamv1beta1.RolePolicyParameters{
 			Policy:       policy(l.statements...).JSON(),
 			RoleSelector: d.Select(role),
@@ -333,7 +337,7 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 	// Lambda would otherwise make the group itself, unencrypted and kept forever: before the
 	// function is created the group must exist in AWS, not only be asked for. (A function that
 	// exists is not withheld for it: that would delete the function.)
-	if !o.Ready(logs) && (!o.Exists(logs) || !o.Exists(lambdaName(l.function))) {
+	if !o.Ready(logs) && (!o.Exists(logs) || !o.Exists(lambdaName(p, l.function))) {
 		d.Wait(fmt.Sprintf("the %s Lambda's log group (%s) to be ready", l.function, logs))
 		return false
 	}
@@ -341,7 +345,7 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 	for k, v := range l.env {
 		vars[k] = new(v)
 	}
-	d.Add(lambdaName(l.function), named(&lambdav1beta2.Function{
+	d.Add(lambdaName(p, l.function), named(&lambdav1beta2.Function{
 		Spec: lambdav1beta2.FunctionSpec{ForProvider: lambdav1beta2.FunctionParameters{
 			Region:        &region,
 			Description:   new(l.description),
@@ -358,8 +362,8 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 			ReservedConcurrentExecutions: l.reserved,
 			RoleSelector:                 d.Select(role),
 			VPCConfig: &lambdav1beta2.VPCConfigParameters{
-				SubnetIDSelector:        d.SelectAll(tierLabels(lambdaRegion, tierLambda)),
-				SecurityGroupIDSelector: d.Select(securityGroupName(lambdaRegion, sgLambda)),
+				SubnetIDSelector:        d.SelectAll(tierLabels(p.LambdaRole, tierLambda)),
+				SecurityGroupIDSelector: d.Select(securityGroupName(p.LambdaRole, sgLambda)),
 			},
 			LoggingConfig: &lambdav1beta2.LoggingConfigParameters{
 				LogFormat:           new("JSON"),
@@ -367,7 +371,7 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 				ApplicationLogLevel: new("INFO"),
 				SystemLogLevel:      new("WARN"),
 			},
-			Tags: p.Tags(lambdaRegion, lambdaAWSName(p, l.function)),
+			Tags: p.Tags(p.LambdaRole, lambdaAWSName(p, l.function)),
 		}},
 	}, lambdaAWSName(p, l.function)))
 	return true
@@ -377,25 +381,25 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 // and the rule's and the function's ARNs are observed, the rule's target and the function's
 // permission for it.
 func addTrigger(p *xrPlan, o observedState, d *desiredState, function, purpose string, fnDesired bool, rule *cloudwatcheventsv1beta1.RuleParameters) {
-	region := p.Regions[lambdaRegion].Region
-	ruleName := lambdaPart(function, purpose)
+	region := p.Regions[p.LambdaRole].Region
+	ruleName := lambdaPart(p, function, purpose)
 	// EventBridge rule names have Lambda's 64-character limit.
-	awsName := p.Names.Lambda(lambdaRegion, function+"-"+purpose)
+	awsName := p.Names.Lambda(p.LambdaRole, function+"-"+purpose)
 	rule.Region = &region
-	rule.Tags = p.Tags(lambdaRegion, awsName)
+	rule.Tags = p.Tags(p.LambdaRole, awsName)
 	d.Add(ruleName, named(&cloudwatcheventsv1beta1.Rule{Spec: cloudwatcheventsv1beta1.RuleSpec{ForProvider: *rule}}, awsName))
 
 	if !fnDesired {
 		return // The function's own wait says what it needs.
 	}
 	var missing needs
-	fnARN := missing.get(deref(observedAs[lambdav1beta2.Function](o, lambdaName(function)).Status.AtProvider.Arn), fmt.Sprintf("the %s Lambda's ARN (%s)", function, lambdaName(function)))
+	fnARN := missing.get(deref(observedAs[lambdav1beta2.Function](o, lambdaName(p, function)).Status.AtProvider.Arn), fmt.Sprintf("the %s Lambda's ARN (%s)", function, lambdaName(p, function)))
 	ruleARN := missing.get(deref(observedAs[cloudwatcheventsv1beta1.Rule](o, ruleName).Status.AtProvider.Arn), fmt.Sprintf("the rule's ARN (%s)", ruleName))
 	if len(missing) > 0 {
 		d.Wait(fmt.Sprintf("%s, for the rule's target and invoke permission", joinAnd(missing)))
 		return
 	}
-	d.Add(lambdaPart(function, purpose+"-target"), &cloudwatcheventsv1beta2.Target{
+	d.Add(lambdaPart(p, function, purpose+"-target"), &cloudwatcheventsv1beta2.Target{
 		Spec: cloudwatcheventsv1beta2.TargetSpec{ForProvider: cloudwatcheventsv1beta2.TargetParameters{
 			Region:       &region,
 			RuleSelector: d.Select(ruleName),
@@ -403,10 +407,10 @@ func addTrigger(p *xrPlan, o observedState, d *desiredState, function, purpose s
 			Arn:          new(fnARN),
 		}},
 	})
-	d.Add(lambdaPart(function, purpose+"-permission"), &lambdav1beta1.Permission{
+	d.Add(lambdaPart(p, function, purpose+"-permission"), &lambdav1beta1.Permission{
 		Spec: lambdav1beta1.PermissionSpec{ForProvider: lambdav1beta1.PermissionParameters{
 			Region:               &region,
-			FunctionNameSelector: d.Select(lambdaName(function)),
+			FunctionNameSelector: d.Select(lambdaName(p, function)),
 			StatementID:          new("events-" + purpose),
 			Action:               new("lambda:InvokeFunction"),
 			Principal:            new("events.amazonaws.com"),
@@ -438,4 +442,29 @@ func joinAnd(s []string) string {
 		return strings.Join(s, "")
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// buildSwitchover adds the Invocation of the failover Lambda's switchover action, in the region of
+// the replica it promotes. provider-aws invokes it once, when it creates the Invocation
+// (lifecycle scope CREATE_ONLY), and records what it returns; a function error fails the create,
+// which is retried, and the Lambda resumes where it stopped. It stays desired until the
+// switchover is over, so that it runs once.
+func buildSwitchover(p *xrPlan, st failoverState, d *desiredState) {
+	to := st.Standby()
+	if st.Writer == p.RoleOf(p.Spec.ActiveRegion) {
+		to = st.Writer
+	}
+	in, _ := json.Marshal(contract.SwitchoverRequest{ //nolint:errchkjson // Strings and an int.
+		Action:                contract.ActionSwitchover,
+		ID:                    switchoverID(p, to),
+		CatchUpTimeoutSeconds: p.Spec.Switchover.CatchUpTimeoutSeconds,
+	})
+	d.Add(switchoverName(to), &lambdav1beta1.Invocation{
+		Spec: lambdav1beta1.InvocationSpec{ForProvider: lambdav1beta1.InvocationParameters{
+			Region:               new(p.Regions[to].Region),
+			FunctionNameSelector: d.Select(lambdaName(p, contract.FunctionFailover)),
+			Input:                new(string(in)),
+			LifecycleScope:       new("CREATE_ONLY"),
+		}},
+	})
 }

@@ -10,7 +10,6 @@ import (
 
 	cloudwatcheventsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatchevents/v1beta1"
 	cloudwatcheventsv1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatchevents/v1beta2"
-	cloudwatchlogsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatchlogs/v1beta1"
 	iamv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/iam/v1beta1"
 	lambdav1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/lambda/v1beta1"
 	lambdav1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/lambda/v1beta2"
@@ -33,14 +32,18 @@ func lambdaBuild(t *testing.T, p *xrPlan, st failoverState) func(observedState, 
 	}
 }
 
+// drLambdas is a plan whose failover path is in the DR region, for the Lambdas' names.
+var drLambdas = &xrPlan{LambdaRole: RoleDR} //nolint:gochecknoglobals // A read-only fixture.
+
 // lambdaSet returns the resource names of a Lambda and, when given, of its triggers.
 func lambdaSet(function string, triggers ...string) []string {
-	out := []string{string(lambdaName(function))}
+	p := drLambdas
+	out := []string{string(lambdaName(p, function))}
 	for _, part := range []string{"logs", "policy", "role", "vpc-access"} {
-		out = append(out, string(lambdaPart(function, part)))
+		out = append(out, string(lambdaPart(drLambdas, function, part)))
 	}
 	for _, tr := range triggers {
-		out = append(out, string(lambdaPart(function, tr)), string(lambdaPart(function, tr+"-permission")), string(lambdaPart(function, tr+"-target")))
+		out = append(out, string(lambdaPart(drLambdas, function, tr)), string(lambdaPart(drLambdas, function, tr+"-permission")), string(lambdaPart(drLambdas, function, tr+"-target")))
 	}
 	return out
 }
@@ -84,7 +87,7 @@ func TestLambdaArtifacts(t *testing.T) {
 				t.Errorf("\n%s\nunexpected error: %v", tc.reason, err)
 			}
 			d := newDesired(clusterFlavour{}, p.ProviderConfig)
-			if berr := buildLambdas(p, observedState{}, failoverState{Writer: RolePrimary}, d); (berr != nil) != (err != nil) || (berr != nil && len(d.Order) > 0) {
+			if berr := buildLambdas(p, observedState{}, stReplicating, d); (berr != nil) != (err != nil) || (berr != nil && len(d.Order) > 0) {
 				t.Errorf("\n%s\nBuildLambdas: error %v with %d resources; want the same error as LambdaArtifacts and, on error, nothing desired", tc.reason, berr, len(d.Order))
 			}
 		})
@@ -110,10 +113,10 @@ func TestBuildLambdas(t *testing.T) {
 			reason:   "Roles, their VPC access and the schedule need nothing observed; the rest waits for the databases, keys, topic and zone.",
 			plan:     auto,
 			observed: observedState{},
-			st:       failoverState{Writer: RolePrimary},
+			st:       stReplicating,
 			want: []string{
-				string(lambdaPart(fo, "role")), string(lambdaPart(fo, "vpc-access")),
-				string(lambdaPart(lag, "role")), string(lambdaPart(lag, "schedule")), string(lambdaPart(lag, "vpc-access")),
+				string(lambdaPart(drLambdas, fo, "role")), string(lambdaPart(drLambdas, fo, "vpc-access")),
+				string(lambdaPart(drLambdas, lag, "role")), string(lambdaPart(drLambdas, lag, "schedule")), string(lambdaPart(drLambdas, lag, "vpc-access")),
 			},
 			schedule:  "ENABLED",
 			wantWaits: true,
@@ -131,28 +134,24 @@ func TestBuildLambdas(t *testing.T) {
 			reason:   "Manual: the composite alarm only notifies; the failover Lambda exists but nothing invokes it.",
 			plan:     manual,
 			observed: dataLayer(t, manual, false),
-			st:       failoverState{Writer: RolePrimary},
+			st:       stReplicating,
 			settle:   true,
 			want:     slices.Concat(lambdaSet(fo), lambdaSet(lag, "schedule")),
 			schedule: "ENABLED",
 		},
 		"PromotedOutOfBand": {
-			reason:   "After a failover nothing replicates: no failover trigger, the monitor's schedule disabled, the Lambdas and their logs kept.",
+			reason:   "After a failover nothing replicates: the builder asks for no Lambda (keepObserved keeps the observed ones as they are until the spec says what is permanent).",
 			plan:     auto,
 			observed: promoted,
 			st:       detectFailover(auto, promoted),
 			settle:   true,
-			want:     slices.Concat(lambdaSet(fo), lambdaSet(lag, "schedule")),
-			schedule: "DISABLED",
 		},
 		"Switchover": {
-			reason:   "A planned switchover disarms the failover path like a failover.",
+			reason:   "After a planned switchover there is no replica until the old region is re-seeded: no failover path.",
 			plan:     auto,
 			observed: replicating,
-			st:       failoverState{Writer: RoleDR, Switchover: true},
+			st:       stSwitchedOver,
 			settle:   true,
-			want:     slices.Concat(lambdaSet(fo), lambdaSet(lag, "schedule")),
-			schedule: "DISABLED",
 		},
 	}
 	for name, tc := range cases {
@@ -168,12 +167,15 @@ func TestBuildLambdas(t *testing.T) {
 			if diff := cmp.Diff(want, names(d, "dr-lambda-")); diff != "" {
 				t.Errorf("\n%s\nLambda resources: -want, +got:\n%s", tc.reason, diff)
 			}
-			r, ok := d.Resources[lambdaPart(lag, "schedule")].(*cloudwatcheventsv1beta1.Rule)
-			if !ok {
+			r, ok := d.Resources[lambdaPart(drLambdas, lag, "schedule")].(*cloudwatcheventsv1beta1.Rule)
+			switch {
+			case tc.schedule == "" && ok:
+				t.Errorf("\n%s\na schedule rule while nothing replicates", tc.reason)
+			case tc.schedule == "":
+			case !ok:
 				t.Fatalf("\n%s\nno schedule rule", tc.reason)
-			}
-			if got := *r.Spec.ForProvider.State; got != tc.schedule {
-				t.Errorf("\n%s\nschedule state %s, want %s", tc.reason, got, tc.schedule)
+			case *r.Spec.ForProvider.State != tc.schedule:
+				t.Errorf("\n%s\nschedule state %s, want %s", tc.reason, *r.Spec.ForProvider.State, tc.schedule)
 			}
 			if (len(d.Waiting) > 0) != tc.wantWaits {
 				t.Errorf("\n%s\nwaiting for %q, want waits: %v", tc.reason, d.Waiting, tc.wantWaits)
@@ -189,8 +191,8 @@ func TestLambdaFunctions(t *testing.T) {
 	dPromoted, _ := settle(t, p, promoted, lambdaBuild(t, p, detectFailover(p, promoted)))
 
 	dbEnv := map[string]string{
-		"PRIMARY_HOST": dbEndpoint(o, RolePrimary), "PRIMARY_PORT": "5432",
-		"REPLICA_HOST": dbEndpoint(o, RoleDR), "REPLICA_PORT": "5432",
+		"PRIMARY_HOST": dbEndpoint(o, DBInstanceName(RolePrimary)), "PRIMARY_PORT": "5432",
+		"REPLICA_HOST": dbEndpoint(o, DBInstanceName(RoleDR)), "REPLICA_PORT": "5432",
 		"DB_NAME": "app", "DB_SECRET_ARN": dbSecretARN(o), "DB_USERNAME": "pgadmin",
 	}
 	with := func(extra map[string]string) map[string]*string {
@@ -208,13 +210,13 @@ func TestLambdaFunctions(t *testing.T) {
 			Architectures: []*string{new("arm64")}, PackageType: new("Zip"), S3Bucket: new("art-use2"), S3Key: new(key),
 			MemorySize: new(float64(256)), Timeout: new(timeout), ReservedConcurrentExecutions: reserved,
 			Environment:  &lambdav1beta2.EnvironmentParameters{Variables: env},
-			RoleSelector: selectorOf(lambdaPart(function, "role")),
+			RoleSelector: selectorOf(lambdaPart(drLambdas, function, "role")),
 			VPCConfig: &lambdav1beta2.VPCConfigParameters{
 				SubnetIDSelector:        d.SelectAll(tierLabels(RoleDR, tierLambda)),
 				SecurityGroupIDSelector: selectorOf(securityGroupName(RoleDR, sgLambda)),
 			},
 			LoggingConfig: &lambdav1beta2.LoggingConfigParameters{
-				LogFormat: new("JSON"), LogGroupSelector: selectorOf(lambdaPart(function, "logs")),
+				LogFormat: new("JSON"), LogGroupSelector: selectorOf(lambdaPart(drLambdas, function, "logs")),
 				ApplicationLogLevel: new("INFO"), SystemLogLevel: new("WARN"),
 			},
 		}
@@ -232,11 +234,11 @@ func TestLambdaFunctions(t *testing.T) {
 			})),
 		},
 		"Failover": {
-			reason:   "The orchestrator: promote timeout plus a minute, one at a time, and what it repoints and notifies.",
+			reason:   "The orchestrator: Lambda's longest timeout (a switchover's catch-up, the promotion and a minute), one at a time, and what it repoints and notifies.",
 			function: contract.FunctionFailover,
-			want: fn(contract.FunctionFailover, "fo.zip", 660, new(float64(1)), with(map[string]string{
+			want: fn(contract.FunctionFailover, "fo.zip", 900, new(float64(1)), with(map[string]string{
 				"ALARM_NAME":          alarmAWSName(p, RoleDR, alarmPrimaryUnhealthy),
-				"REPLICA_INSTANCE_ID": p.Names.DBInstance(RoleDR),
+				"REPLICA_INSTANCE_ID": p.Names.DBInstance(RoleDR, 1),
 				"HOSTED_ZONE_ID":      deref(observedAs[route53v1beta1.Zone](o, zoneName()).Status.AtProvider.ZoneID),
 				"RECORD_NAME":         "db.pgdr.internal", "RECORD_SET_IDENTIFIER": "primary", "RECORD_TTL": "30",
 				"TOPIC_ARN": topicARN(o, RoleDR),
@@ -245,33 +247,23 @@ func TestLambdaFunctions(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			f, ok := d.Resources[lambdaName(tc.function)].(*lambdav1beta2.Function)
+			f, ok := d.Resources[lambdaName(drLambdas, tc.function)].(*lambdav1beta2.Function)
 			if !ok {
-				t.Fatalf("\n%s\n%s is not a desired Function", tc.reason, lambdaName(tc.function))
+				t.Fatalf("\n%s\n%s is not a desired Function", tc.reason, lambdaName(drLambdas, tc.function))
 			}
 			got := f.Spec.ForProvider
 			got.Description, got.Tags = nil, nil
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, lambdaName(tc.function), diff)
+				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, lambdaName(drLambdas, tc.function), diff)
 			}
 			if got, want := f.GetAnnotations()["crossplane.io/external-name"], lambdaAWSName(p, tc.function); got != want {
 				t.Errorf("\n%s\nfunction name %q, want %q", tc.reason, got, want)
 			}
-			// A failover must not change the Lambda that performs it.
-			after, ok := dPromoted.Resources[lambdaName(tc.function)].(*lambdav1beta2.Function)
-			if !ok {
-				t.Fatalf("\n%s\n%s is not desired after the failover", tc.reason, lambdaName(tc.function))
-			}
-			if diff := cmp.Diff(f.Spec.ForProvider, after.Spec.ForProvider); diff != "" {
-				t.Errorf("\n%s\n%s changes when the replica is promoted: -replicating, +promoted:\n%s", tc.reason, lambdaName(tc.function), diff)
-			}
-			lg, ok := d.Resources[lambdaPart(tc.function, "logs")].(*cloudwatchlogsv1beta1.Group)
-			if !ok {
-				t.Fatalf("\n%s\nno log group", tc.reason)
-			}
-			if *lg.Spec.ForProvider.KMSKeyID != keyARN(o, RoleDR) || *lg.Spec.ForProvider.RetentionInDays != lambdaLogRetentionDays ||
-				lg.GetAnnotations()["crossplane.io/external-name"] != "/aws/lambda/"+lambdaAWSName(p, tc.function) {
-				t.Errorf("\n%s\nlog group %v: want /aws/lambda/<function>, encrypted with the DR key, kept %d days", tc.reason, lg.Spec.ForProvider, lambdaLogRetentionDays)
+			// Once nothing replicates the builder asks for no Lambda; while the promotion is out of
+			// band keepObserved keeps the Lambda that performed it as observed, unchanged
+			// (TestKeepObserved), and after a planned switchover the path moves to the other region.
+			if _, ok := dPromoted.Resources[lambdaName(drLambdas, tc.function)]; ok {
+				t.Errorf("\n%s\n%s is still built after the failover", tc.reason, lambdaName(drLambdas, tc.function))
 			}
 		})
 	}
@@ -282,9 +274,9 @@ func TestLambdaPolicies(t *testing.T) {
 	existing := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"zoneID":"Z0EXISTING1","recordName":"Orders"}}`)
 	policyOf := func(t *testing.T, d *desiredState, function string) policyDocument {
 		t.Helper()
-		rp, ok := d.Resources[lambdaPart(function, "policy")].(*iamv1beta1.RolePolicy)
+		rp, ok := d.Resources[lambdaPart(drLambdas, function, "policy")].(*iamv1beta1.RolePolicy)
 		if !ok {
-			t.Fatalf("%s is not a desired RolePolicy", lambdaPart(function, "policy"))
+			t.Fatalf("%s is not a desired RolePolicy", lambdaPart(drLambdas, function, "policy"))
 		}
 		var doc policyDocument
 		if err := json.Unmarshal([]byte(*rp.Spec.ForProvider.Policy), &doc); err != nil {
@@ -302,7 +294,7 @@ func TestLambdaPolicies(t *testing.T) {
 	failover := func(o observedState, zone, fqdn string) policyDocument {
 		zoneARN := "arn:aws:route53:::hostedzone/" + zone
 		return policy(append([]statement{
-			{Sid: "PromoteReplica", Effect: allow, Action: []string{"rds:DescribeDBInstances", "rds:PromoteReadReplica"}, Resource: []string{dbInstanceARN(o, RoleDR)}},
+			{Sid: "PromoteReplica", Effect: allow, Action: []string{"rds:DescribeDBInstances", "rds:PromoteReadReplica"}, Resource: []string{dbInstanceARN(o, DBInstanceName(RoleDR))}},
 			{Sid: "ReadFailoverRecord", Effect: allow, Action: []string{"route53:ListResourceRecordSets"}, Resource: []string{zoneARN}},
 			{Sid: "RepointFailoverRecord", Effect: allow, Action: []string{"route53:ChangeResourceRecordSets"}, Resource: []string{zoneARN},
 				Condition: map[string]map[string]any{"ForAllValues:StringEquals": {
@@ -373,7 +365,7 @@ func TestLambdaPolicies(t *testing.T) {
 			if diff := cmp.Diff(wantJSON, gotJSON); diff != "" {
 				t.Errorf("\n%s\n%s's policy: -want, +got:\n%s", tc.reason, tc.function, diff)
 			}
-			att, ok := d.Resources[lambdaPart(tc.function, "vpc-access")].(*iamv1beta1.RolePolicyAttachment)
+			att, ok := d.Resources[lambdaPart(drLambdas, tc.function, "vpc-access")].(*iamv1beta1.RolePolicyAttachment)
 			if !ok || *att.Spec.ForProvider.PolicyArn != vpcAccessPolicyARN {
 				t.Errorf("\n%s\nthe role's only managed policy is %s", tc.reason, vpcAccessPolicyARN)
 			}
@@ -387,13 +379,13 @@ func TestLambdaTriggers(t *testing.T) {
 	observed := dataLayer(t, p, false)
 	d, o := settle(t, p, observed, lambdaBuild(t, p, detectFailover(p, observed)))
 	d5 := newDesired(clusterFlavour{}, every5.ProviderConfig)
-	if err := buildLambdas(every5, observedState{}, failoverState{Writer: RolePrimary}, d5); err != nil {
+	if err := buildLambdas(every5, observedState{}, stReplicating, d5); err != nil {
 		t.Fatal(err)
 	}
 	rule := func(d *desiredState, function, purpose string) cloudwatcheventsv1beta1.RuleParameters {
-		r, ok := d.Resources[lambdaPart(function, purpose)].(*cloudwatcheventsv1beta1.Rule)
+		r, ok := d.Resources[lambdaPart(drLambdas, function, purpose)].(*cloudwatcheventsv1beta1.Rule)
 		if !ok {
-			t.Fatalf("%s is not a desired Rule", lambdaPart(function, purpose))
+			t.Fatalf("%s is not a desired Rule", lambdaPart(drLambdas, function, purpose))
 		}
 		return r.Spec.ForProvider
 	}
@@ -437,25 +429,25 @@ func TestLambdaTriggers(t *testing.T) {
 
 	for _, tr := range []struct{ function, purpose string }{{contract.FunctionReplicationLag, "schedule"}, {contract.FunctionFailover, "alarm"}} {
 		t.Run("Target-"+tr.function, func(t *testing.T) {
-			tg, ok := d.Resources[lambdaPart(tr.function, tr.purpose+"-target")].(*cloudwatcheventsv1beta2.Target)
+			tg, ok := d.Resources[lambdaPart(drLambdas, tr.function, tr.purpose+"-target")].(*cloudwatcheventsv1beta2.Target)
 			if !ok {
-				t.Fatalf("no target of %s", lambdaPart(tr.function, tr.purpose))
+				t.Fatalf("no target of %s", lambdaPart(drLambdas, tr.function, tr.purpose))
 			}
 			wantTarget := cloudwatcheventsv1beta2.TargetParameters{
-				Region: new("us-east-2"), RuleSelector: selectorOf(lambdaPart(tr.function, tr.purpose)), TargetID: new(tr.function),
-				Arn: new(deref(observedAs[lambdav1beta2.Function](o, lambdaName(tr.function)).Status.AtProvider.Arn)),
+				Region: new("us-east-2"), RuleSelector: selectorOf(lambdaPart(drLambdas, tr.function, tr.purpose)), TargetID: new(tr.function),
+				Arn: new(deref(observedAs[lambdav1beta2.Function](o, lambdaName(drLambdas, tr.function)).Status.AtProvider.Arn)),
 			}
 			if diff := cmp.Diff(wantTarget, tg.Spec.ForProvider); diff != "" {
 				t.Errorf("target: -want, +got:\n%s", diff)
 			}
-			pm, ok := d.Resources[lambdaPart(tr.function, tr.purpose+"-permission")].(*lambdav1beta1.Permission)
+			pm, ok := d.Resources[lambdaPart(drLambdas, tr.function, tr.purpose+"-permission")].(*lambdav1beta1.Permission)
 			if !ok {
-				t.Fatalf("no permission for %s", lambdaPart(tr.function, tr.purpose))
+				t.Fatalf("no permission for %s", lambdaPart(drLambdas, tr.function, tr.purpose))
 			}
 			wantPerm := lambdav1beta1.PermissionParameters{
-				Region: new("us-east-2"), FunctionNameSelector: selectorOf(lambdaName(tr.function)), StatementID: new("events-" + tr.purpose),
+				Region: new("us-east-2"), FunctionNameSelector: selectorOf(lambdaName(drLambdas, tr.function)), StatementID: new("events-" + tr.purpose),
 				Action: new("lambda:InvokeFunction"), Principal: new("events.amazonaws.com"),
-				SourceArn: new(deref(observedAs[cloudwatcheventsv1beta1.Rule](o, lambdaPart(tr.function, tr.purpose)).Status.AtProvider.Arn)),
+				SourceArn: new(deref(observedAs[cloudwatcheventsv1beta1.Rule](o, lambdaPart(drLambdas, tr.function, tr.purpose)).Status.AtProvider.Arn)),
 			}
 			if diff := cmp.Diff(wantPerm, pm.Spec.ForProvider); diff != "" {
 				t.Errorf("invoke permission, limited to the rule: -want, +got:\n%s", diff)

@@ -76,8 +76,6 @@ func topicARN(o observedState, r Role) string {
 func alarmName(r Role, purpose string) resource.Name { return resourceName(r, "alarm", purpose) }
 
 // alarmARN returns the observed ARN of a region's metric or composite alarm, or "".
-//
-//nolint:unparam // Alarms live in both regions; only the DR region's are read back yet.
 func alarmARN(o observedState, r Role, purpose string) string {
 	name := alarmName(r, purpose)
 	if o.GroupKind(name).Kind == cloudwatchv1beta2.CompositeAlarm_Kind {
@@ -100,11 +98,6 @@ func roleTitle(r Role) string {
 	return string(r)
 }
 
-// isReplicating reports whether there is replication to monitor and a failover path to arm: the
-// DR instance is a replica of the primary. Once the DR instance takes writes (promoted out of
-// band, or a planned switchover) there is no replica until one is seeded again.
-func isReplicating(st failoverState) bool { return st.Writer == RolePrimary }
-
 // buildMonitoring adds, per region, a KMS-encrypted SNS topic with the spec's email
 // subscriptions; alarms on the writer's CPU, free storage, free memory, connections and read and
 // write latency in the writer's region; and, while the DR instance replicates, alarms on its
@@ -118,13 +111,13 @@ func buildMonitoring(p *xrPlan, o observedState, st failoverState, d *desiredSta
 	}
 	buildWriterAlarms(p, o, st, d)
 	switch {
-	case isReplicating(st):
-		buildReplicationAlarms(p, o, d, true)
+	case st.Armed(p):
+		buildReplicationAlarms(p, o, st, d, true)
 	case st.PromotedOutOfBand:
 		// Kept until spec.activeRegion says what is permanent, but silent: with no replica and
 		// no lag monitor they would go to ALARM (missing data breaches replica-unreachable) and
 		// notify for as long as the pair stays failed over.
-		buildReplicationAlarms(p, o, d, false)
+		buildReplicationAlarms(p, o, st, d, false)
 	}
 }
 
@@ -219,7 +212,7 @@ func alarmTopic(o observedState, d *desiredState, role Role, what string) string
 // buildWriterAlarms alarms on the RDS metrics of the instance that takes writes, in its region.
 func buildWriterAlarms(p *xrPlan, o observedState, st failoverState, d *desiredState) {
 	m, w := p.Spec.Monitoring, st.Writer
-	id := p.Names.DBInstance(w)
+	id := p.InstanceID(w)
 	dims := func() map[string]*string { return map[string]*string{dimensionInstance: new(id)} }
 	rds := func(purpose, metric, statistic, comparison string, threshold float64, description string) metricAlarm {
 		return metricAlarm{
@@ -255,13 +248,14 @@ func buildWriterAlarms(p *xrPlan, o observedState, st failoverState, d *desiredS
 // metrics the replication-lag Lambda publishes there, and combines them into the composite
 // alarms whose rules the README's "Alarms" section gives.
 // Unless armed their actions are disabled.
-func buildReplicationAlarms(p *xrPlan, o observedState, d *desiredState, armed bool) {
-	topicARN := alarmTopic(o, d, RoleDR, "the replication alarms")
+func buildReplicationAlarms(p *xrPlan, o observedState, st failoverState, d *desiredState, armed bool) {
+	lr := p.LambdaRole
+	topicARN := alarmTopic(o, d, lr, "the replication alarms")
 	if topicARN == "" {
 		return
 	}
 	m := p.Spec.Monitoring
-	replica := p.Names.DBInstance(RoleDR)
+	replica := p.InstanceID(st.Standby())
 	lagPeriod := 60 * m.LagCheckMinutes
 	pair := func() map[string]*string { return map[string]*string{contract.DimensionPair: new(p.Names.Base)} }
 	lambda := func(purpose, metric, comparison string, threshold float64, missing, description string) metricAlarm {
@@ -285,28 +279,28 @@ func buildReplicationAlarms(p *xrPlan, o observedState, d *desiredState, armed b
 			fmt.Sprintf("%s: replay lag above %d bytes of WAL", p.Names.Base, m.ReplicationLagBytes)),
 		// Only data can fail the primary over: a silent monitor is not evidence of a dead primary.
 		lambda(alarmPrimaryUnreachable, contract.MetricPrimaryReachable, "LessThanThreshold", 1, missingNotBreaching,
-			fmt.Sprintf("%s: the primary %s did not answer the replication-lag monitor in %s", p.Names.Base, p.Names.DBInstance(RolePrimary), p.Regions[RoleDR].Region)),
+			fmt.Sprintf("%s: the primary %s did not answer the replication-lag monitor in %s", p.Names.Base, p.InstanceID(st.Writer), p.Regions[lr].Region)),
 		// A silent monitor cannot vouch for the replica: missing data breaches, which also keeps
 		// "primary unhealthy" from firing when the monitor itself is broken.
 		lambda(alarmReplicaUnreachable, contract.MetricReplicaReachable, "LessThanThreshold", 1, missingBreaching,
 			fmt.Sprintf("%s: the replica %s did not answer the replication-lag monitor, or the monitor did not report", p.Names.Base, replica)),
 	} {
 		a.silenced = !armed
-		addMetricAlarm(p, d, RoleDR, topicARN, a)
+		addMetricAlarm(p, d, lr, topicARN, a)
 	}
 
 	children := []string{alarmReplicaLag, alarmLagSeconds, alarmLagBytes, alarmPrimaryUnreachable, alarmReplicaUnreachable}
 	arn := map[string]string{}
 	var missing []string
 	for _, c := range children {
-		if arn[c] = alarmARN(o, RoleDR, c); arn[c] == "" {
-			missing = append(missing, string(alarmName(RoleDR, c)))
+		if arn[c] = alarmARN(o, lr, c); arn[c] == "" {
+			missing = append(missing, string(alarmName(lr, c)))
 		}
 	}
 	if len(missing) > 0 {
 		// CloudWatch refuses a composite rule that names an alarm that does not exist yet.
 		d.Wait(fmt.Sprintf("the ARNs of %s, for the composite alarms %s and %s", strings.Join(missing, ", "),
-			alarmName(RoleDR, alarmPrimaryUnhealthy), alarmName(RoleDR, alarmReplicationUnhealthy)))
+			alarmName(lr, alarmPrimaryUnhealthy), alarmName(lr, alarmReplicationUnhealthy)))
 		return
 	}
 	addCompositeAlarm(p, d, topicARN, armed, alarmPrimaryUnhealthy,
@@ -320,9 +314,10 @@ func buildReplicationAlarms(p *xrPlan, o observedState, d *desiredState, armed b
 
 // addCompositeAlarm adds a composite alarm in the DR region that notifies the DR topic, if armed.
 func addCompositeAlarm(p *xrPlan, d *desiredState, topicARN string, armed bool, purpose, description, rule string) {
-	region := p.Regions[RoleDR].Region
-	name := alarmAWSName(p, RoleDR, purpose)
-	d.Add(alarmName(RoleDR, purpose), named(&cloudwatchv1beta2.CompositeAlarm{
+	lr := p.LambdaRole
+	region := p.Regions[lr].Region
+	name := alarmAWSName(p, lr, purpose)
+	d.Add(alarmName(lr, purpose), named(&cloudwatchv1beta2.CompositeAlarm{
 		Spec: cloudwatchv1beta2.CompositeAlarmSpec{ForProvider: cloudwatchv1beta2.CompositeAlarmParameters{
 			Region:           &region,
 			AlarmDescription: new(p.Names.Base + ": " + description),
@@ -330,7 +325,7 @@ func addCompositeAlarm(p *xrPlan, d *desiredState, topicARN string, armed bool, 
 			ActionsEnabled:   new(armed),
 			AlarmActions:     []*string{new(topicARN)},
 			OkActions:        []*string{new(topicARN)},
-			Tags:             p.Tags(RoleDR, name),
+			Tags:             p.Tags(lr, name),
 		}},
 	}, name))
 }

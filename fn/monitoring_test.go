@@ -55,13 +55,13 @@ func TestBuildMonitoring(t *testing.T) {
 		"NothingObserved": {
 			reason:   "Without the keys' ARNs no topic can be encrypted: nothing is desired and both topics say what they wait for.",
 			observed: observedState{},
-			st:       failoverState{Writer: RolePrimary},
+			st:       stReplicating,
 			waiting:  2,
 		},
 		"KeysObserved": {
 			reason:   "With the keys, both topics and their subscriptions; the alarms wait for the topics' ARNs.",
 			observed: observedState{keyName(RolePrimary): replicating[keyName(RolePrimary)], keyName(RoleDR): replicating[keyName(RoleDR)]},
-			st:       failoverState{Writer: RolePrimary},
+			st:       stReplicating,
 			want:     sorted([]string{string(topicName(RolePrimary)), string(topicName(RoleDR))}, subs(RolePrimary), subs(RoleDR)),
 			waiting:  2,
 		},
@@ -84,7 +84,7 @@ func TestBuildMonitoring(t *testing.T) {
 		"Switchover": {
 			reason:   "A planned switchover turns the alarms around like a failover.",
 			observed: replicating,
-			st:       failoverState{Writer: RoleDR, Switchover: true},
+			st:       stSwitchedOver,
 			settle:   true,
 			want:     sorted([]string{string(topicName(RolePrimary)), string(topicName(RoleDR))}, subs(RolePrimary), subs(RoleDR), alarms(RoleDR, writer...)),
 		},
@@ -141,7 +141,7 @@ func TestMonitoringAlarms(t *testing.T) {
 		}
 		return a
 	}
-	primaryDB, replica := p.Names.DBInstance(RolePrimary), p.Names.DBInstance(RoleDR)
+	primaryDB, replica := p.Names.DBInstance(RolePrimary, 1), p.Names.DBInstance(RoleDR, 1)
 	pTopic, drTopic := topicARN(o, RolePrimary), topicARN(o, RoleDR)
 	rds := func(metric, stat, cmp string, threshold float64) alarm {
 		return alarm{"AWS/RDS", metric, stat, cmp, "missing", "DBInstanceIdentifier", primaryDB, pTopic, threshold, 300, 3}

@@ -3,6 +3,7 @@ package fn
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 
 	"github.com/crossplane/function-sdk-go/resource"
@@ -64,9 +65,18 @@ func (n awsNames) Resource(role Role, purpose string) string {
 	return n.Base + "-" + string(role) + "-" + purpose
 }
 
-// DBInstance is the RDS identifier of a region's database instance.
-func (n awsNames) DBInstance(role Role) string {
-	return fit(n.Base+"-"+string(role)+"-db", maxRDSName)
+// DBInstance is the RDS identifier of a region's database instance of a generation.
+func (n awsNames) DBInstance(role Role, gen int) string {
+	return fit(n.Base+"-"+string(role)+"-db", maxRDSName-len(genSuffix(gen))) + genSuffix(gen)
+}
+
+// genSuffix ends the names of a generation's instance and what only it uses: nothing for the
+// first, so that a pair made before generations keeps its names; -g<n> after.
+func genSuffix(gen int) string {
+	if gen <= 1 {
+		return ""
+	}
+	return "-g" + strconv.Itoa(gen)
 }
 
 // RDSGroup is the name of an RDS subnet or parameter group of a region.

@@ -64,7 +64,7 @@ func TestNamesWithinLimits(t *testing.T) {
 			limit      int
 			re         *regexp.Regexp
 		}{
-			{"rds instance", n.DBInstance(role), maxRDSName, rds},
+			{"rds instance", n.DBInstance(role, 1), maxRDSName, rds},
 			{"rds group", n.RDSGroup(role, "params"), maxRDSName, rds},
 			{"bucket", n.Bucket("123456789012", "ap-southeast-4"), maxBucketName, bucket},
 			{"iam", n.IAM(role, "replication-lag"), maxIAMName, rds},

@@ -56,7 +56,30 @@ const (
 	sgDatabase  = "database"
 	sgLambda    = "lambda"
 	sgEndpoints = "endpoints"
+	// sgFenced closes a fenced old writer to clients: no ingress at all.
+	sgFenced = "fenced"
 )
+
+// addFencedSecurityGroup adds a region's security group for fenced old writers, once: no
+// ingress rule, so no client reaches the instance. Established connections outlive a security
+// group change; the fenced parameter group makes their transactions read-only.
+func addFencedSecurityGroup(p *xrPlan, d *desiredState, role Role) {
+	name := securityGroupName(role, sgFenced)
+	if _, ok := d.Resources[name]; ok {
+		return
+	}
+	rp := p.Regions[role]
+	d.Add(name, &ec2v1beta1.SecurityGroup{
+		Spec: ec2v1beta1.SecurityGroupSpec{ForProvider: ec2v1beta1.SecurityGroupParameters_2{
+			Region:              &rp.Region,
+			Name:                new(p.Names.Resource(role, sgFenced)),
+			Description:         new("Fenced old writer of the PostgreSQL DR pair: no ingress"),
+			VPCIDSelector:       d.Select(vpcName(role)),
+			RevokeRulesOnDelete: new(true),
+			Tags:                p.Tags(role, p.Names.Resource(role, sgFenced)),
+		}},
+	})
+}
 
 // buildNetwork adds both regions' networks and the peering between them.
 func buildNetwork(p *xrPlan, o observedState, d *desiredState) {
@@ -69,11 +92,11 @@ func buildNetwork(p *xrPlan, o observedState, d *desiredState) {
 // hostsLambdas reports whether a region runs the Lambdas: only that region needs what they
 // need (their subnets, NAT to the AWS APIs without an interface endpoint, the endpoints). The
 // other region's network holds its database: database subnets and a route table to the peer.
-func hostsLambdas(role Role) bool { return role == lambdaRegion }
+func (p *xrPlan) hostsLambdas(role Role) bool { return role == p.LambdaRole }
 
 // regionTiers are the subnet tiers a region has.
-func regionTiers(role Role) []subnetTier {
-	if hostsLambdas(role) {
+func (p *xrPlan) regionTiers(role Role) []subnetTier {
+	if p.hostsLambdas(role) {
 		return tiers
 	}
 	return []subnetTier{tierDatabase}
@@ -92,7 +115,7 @@ func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 		}},
 	})
 
-	for _, tier := range regionTiers(role) {
+	for _, tier := range p.regionTiers(role) {
 		for i, az := range rp.AZs {
 			d.AddLabelled(subnetName(role, tier, az), &ec2v1beta1.Subnet{
 				Spec: ec2v1beta1.SubnetSpec{ForProvider: ec2v1beta1.SubnetParameters_2{
@@ -107,7 +130,7 @@ func buildRegionNetwork(p *xrPlan, rp regionPlan, d *desiredState) {
 		}
 	}
 
-	if !hostsLambdas(role) {
+	if !p.hostsLambdas(role) {
 		rt := privateRouteTables(p, role)[0]
 		d.Add(rt, routeTable(p, d, rp, vpc, "private"))
 		for _, az := range rp.AZs {
@@ -193,7 +216,7 @@ func tierLabels(role Role, tier subnetTier) map[string]string {
 // privateRouteTables returns the resource names of a region's private route tables: one per NAT
 // gateway where the Lambdas run, one without NAT elsewhere.
 func privateRouteTables(p *xrPlan, role Role) []resource.Name {
-	if !hostsLambdas(role) {
+	if !p.hostsLambdas(role) {
 		return []resource.Name{resourceName(role, "rt", "private")}
 	}
 	rp := p.Regions[role]
@@ -236,7 +259,7 @@ func buildSecurityGroups(p *xrPlan, rp regionPlan, d *desiredState) {
 		{sgLambda, "Lambda functions of the PostgreSQL DR pair: no ingress"},
 		{sgEndpoints, "Interface VPC endpoints: 443 from this VPC only"},
 	}
-	if !hostsLambdas(role) {
+	if !p.hostsLambdas(role) {
 		groups = groups[:1]
 	}
 	for _, sg := range groups {
@@ -274,7 +297,7 @@ func buildSecurityGroups(p *xrPlan, rp regionPlan, d *desiredState) {
 	egress := func(name, sg, cidr string, port int, desc string) { rule(false, name, sg, cidr, port, desc) }
 	ingress("pg-vpc", sgDatabase, own, postgresPort, "PostgreSQL from this VPC")
 	ingress("pg-peer", sgDatabase, rp.PeerCIDR, postgresPort, "PostgreSQL from the peer VPC")
-	if !hostsLambdas(role) {
+	if !p.hostsLambdas(role) {
 		return
 	}
 	ingress("https-vpc", sgEndpoints, own, 443, "HTTPS to the endpoints from this VPC")

@@ -171,9 +171,6 @@ func (w regionNetwork) databaseOnly(role Role) []string {
 }
 
 func TestBuildNetwork(t *testing.T) {
-	if lambdaRegion != RoleDR {
-		t.Fatalf("these cases are written for the Lambdas in the DR region, not in %s", lambdaRegion)
-	}
 	cases := map[string]struct {
 		reason string
 		spec   string
@@ -183,7 +180,7 @@ func TestBuildNetwork(t *testing.T) {
 			reason: "The default plan: /16 VPCs, /24 subnets in slots 0, 8 and 16 of each tier over the region's first three AZs. The DR region, where the Lambdas run, has all three tiers, NATs in the first two AZs and the third AZ routed through the first NAT; the primary has only its database subnets (slot 8) and one private route table.",
 			spec:   builderSpec,
 			want: map[Role]regionNetwork{
-				// The Lambdas run in the DR region (lambdaRegion), so nothing in the primary
+				// The Lambdas run in the DR region (p.LambdaRole), so nothing in the primary
 				// region needs public or lambda subnets, an internet gateway, NAT (to reach AWS
 				// APIs), interface endpoints or the Lambda and endpoints security groups: the
 				// primary's network is its database's, and its one private route table has no
@@ -211,7 +208,7 @@ func TestBuildNetwork(t *testing.T) {
 			spec: `{"regions":{"primary":"eu-west-1","dr":"eu-central-1"},
 "network":{"primaryCIDR":"10.20.0.0/20","drCIDR":"172.16.0.0/16","subnetPrefix":25,"azCount":2,"natGateways":1}}`,
 			want: map[Role]regionNetwork{
-				// No Lambdas in the primary region (lambdaRegion is the DR's): database subnets and
+				// No Lambdas in the primary region (p.LambdaRole is the DR's): database subnets and
 				// one private route table only, as in DefaultsThreeAZsTwoNATs.
 				RolePrimary: {
 					region: "eu-west-1", vpc: "10.20.0.0/20", azs: []string{"eu-west-1a", "eu-west-1b"},
@@ -235,7 +232,7 @@ func TestBuildNetwork(t *testing.T) {
 			spec: `{"regions":{"primary":"us-east-1","dr":"us-west-2"},
 "network":{"azCount":3,"natGateways":3,"primaryAZs":["us-east-1f","us-east-1d","us-east-1a"],"drAZs":["us-west-2d","us-west-2b","us-west-2c"]}}`,
 			want: map[Role]regionNetwork{
-				// No Lambdas in the primary region (lambdaRegion is the DR's): natGateways is the
+				// No Lambdas in the primary region (p.LambdaRole is the DR's): natGateways is the
 				// DR region's alone.
 				RolePrimary: {
 					region: "us-east-1", vpc: "10.0.0.0/16", azs: []string{"us-east-1f", "us-east-1d", "us-east-1a"},
@@ -326,9 +323,9 @@ func TestNetworkSecurityGroups(t *testing.T) {
 	}
 	sg := func(role Role, purpose string) string { return string(securityGroupName(role, purpose)) }
 
-	// The Lambdas run in the DR region (lambdaRegion): the primary region has no Lambda or
+	// The Lambdas run in the DR region (p.LambdaRole): the primary region has no Lambda or
 	// endpoints security group, so none of their rules; its database takes 5432 as the DR's does.
-	noLambdas := "No Lambdas and no endpoints in the primary region (they run in the DR region, lambdaRegion): "
+	noLambdas := "No Lambdas and no endpoints in the primary region (they run in the DR region, p.LambdaRole): "
 	cases := map[string]struct {
 		reason string
 		name   resource.Name
@@ -462,7 +459,7 @@ func TestNetworkEndpoints(t *testing.T) {
 		// services are the endpoints the region has, subnets the lambda subnets they sit in.
 		services, subnets []string
 	}{
-		// The Lambdas run in the DR region (lambdaRegion): nothing in the primary region calls
+		// The Lambdas run in the DR region (p.LambdaRole): nothing in the primary region calls
 		// Secrets Manager, Logs, SNS or CloudWatch, so it has no endpoint and no association.
 		"Primary": {"The primary region has no Lambdas, so no interface endpoints (nor their security group and subnet associations).", RolePrimary, "eu-west-1", nil, nil},
 		"DR": {
@@ -518,7 +515,7 @@ func TestNetworkPeering(t *testing.T) {
 		AutoAccept           bool
 	}
 	// The primary region has no NAT whatever natGateways says (the Lambdas run in the DR region,
-	// lambdaRegion): its one private route table, that of its database subnets, routes to the DR
+	// p.LambdaRole): its one private route table, that of its database subnets, routes to the DR
 	// VPC; the DR region routes each of its per-NAT private route tables to the primary VPC.
 	primaryPeerRoutes := map[resource.Name]netRoute{
 		"primary-rt-private-peer": {"us-east-1", "primary-rt-private", "10.30.0.0/16", string(peeringName())},

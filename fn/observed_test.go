@@ -81,7 +81,7 @@ func TestObservedAs(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := observedInstance(tc.o, RolePrimary)
+			got := observedDB(tc.o, DBInstanceName(RolePrimary))
 			if diff := cmp.Diff(tc.wantARN, deref(got.Status.AtProvider.Arn)); diff != "" {
 				t.Errorf("\n%s\narn: -want, +got:\n%s", tc.reason, diff)
 			}

@@ -5,6 +5,8 @@ import (
 
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 
+	"github.com/crossplane/function-sdk-go/resource"
+
 	"github.com/pgdr/function-postgres-dr/apis/v1alpha1"
 	inputv1alpha1 "github.com/pgdr/function-postgres-dr/input/v1alpha1"
 )
@@ -29,6 +31,26 @@ type xrPlan struct {
 	Names          awsNames
 	ProviderConfig string
 	Regions        map[Role]regionPlan
+	// Gen is the generation of each region's current instance.
+	Gen map[Role]int
+	// LambdaRole is the region the failover path (the Lambdas, their network, schedule, trigger
+	// and alarms) lives in: the one that does not hold the writer, so that it works when the
+	// writer's region is gone. It moves with the roles.
+	LambdaRole Role
+}
+
+// Instance is the resource name of a region's current database instance.
+func (p *xrPlan) Instance(r Role) resource.Name { return instanceName(r, p.Gen[r]) }
+
+// InstanceID is the RDS identifier of a region's current database instance.
+func (p *xrPlan) InstanceID(r Role) string { return p.Names.DBInstance(r, p.Gen[r]) }
+
+// RoleOf is the role of a region of the spec.
+func (p *xrPlan) RoleOf(region string) Role {
+	if region == p.Regions[RoleDR].Region {
+		return RoleDR
+	}
+	return RolePrimary
 }
 
 // regionPlan is one region's part of the plan.
@@ -42,7 +64,8 @@ type regionPlan struct {
 
 // newPlan computes the plan of a validated spec.
 func newPlan(xrName, claimName string, s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) (*xrPlan, error) {
-	p := &xrPlan{XRName: xrName, Spec: s, Input: in, Names: newNames(xrName, claimName), Regions: map[Role]regionPlan{}}
+	p := &xrPlan{XRName: xrName, Spec: s, Input: in, Names: newNames(xrName, claimName), Regions: map[Role]regionPlan{},
+		Gen: map[Role]int{RolePrimary: max(1, s.Generations.Primary), RoleDR: max(1, s.Generations.DR)}, LambdaRole: RoleDR}
 	p.ProviderConfig = s.ProviderConfigName
 	if p.ProviderConfig == "" && in != nil {
 		p.ProviderConfig = in.ProviderConfigName

@@ -47,7 +47,7 @@ func buildSecret(p *xrPlan, o observedState, d *desiredState) {
 		Spec: secretsmanagerv1beta1.SecretSpec{ForProvider: secretsmanagerv1beta1.SecretParameters{
 			Region:               &pr.Region,
 			Name:                 new(name),
-			Description:          new("Master password of " + p.Names.DBInstance(RolePrimary) + " (user " + p.Spec.Postgres.Username + "), for the replication-lag and failover Lambdas"),
+			Description:          new("Master password of " + p.Names.DBInstance(RolePrimary, 1) + " (user " + p.Spec.Postgres.Username + "), for the replication-lag and failover Lambdas"),
 			KMSKeyID:             new(pk),
 			RecoveryWindowInDays: new(float64(secretRecoveryDays)),
 			Replica:              []secretsmanagerv1beta1.ReplicaParameters{{Region: &dr.Region, KMSKeyID: new(dk)}},

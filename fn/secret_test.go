@@ -117,7 +117,7 @@ func TestSecretParameters(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("\n%s\nthe master password secret: in the primary region under the primary key, replicated to the DR region under the DR key, recoverable for 30 days: -want, +got:\n%s", tc.reason, diff)
 			}
-			if desc := deref(fp.Description); !strings.Contains(desc, "user ordersadmin") || !strings.Contains(desc, p.Names.DBInstance(RolePrimary)) {
+			if desc := deref(fp.Description); !strings.Contains(desc, "user ordersadmin") || !strings.Contains(desc, p.Names.DBInstance(RolePrimary, 1)) {
 				t.Errorf("\n%s\ndescription %q does not name the spec's master user and the primary instance", tc.reason, desc)
 			}
 

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/crossplane/function-sdk-go/resource"
 
@@ -10,14 +11,34 @@ import (
 
 // buildStatus reports what the observed resources say: per region the VPC and subnet ids, the
 // active region, the phase and what the XR waits for.
-func buildStatus(p *xrPlan, o observedState, st failoverState, d *desiredState) v1alpha1.XPostgresDRStatus {
+func buildStatus(p *xrPlan, o observedState, st failoverState, d *desiredState, last *v1alpha1.SwitchoverStatus) v1alpha1.XPostgresDRStatus {
 	return v1alpha1.XPostgresDRStatus{
 		ActiveRegion: p.Regions[st.Writer].Region,
-		Primary:      regionStatus(p, o, RolePrimary),
-		DR:           regionStatus(p, o, RoleDR),
+		Primary:      regionStatus(p, o, st, RolePrimary),
+		DR:           regionStatus(p, o, st, RoleDR),
 		WaitingFor:   d.Waiting,
-		Phase:        st.Phase(allReady(o, d)),
+		Phase:        st.Phase(p, allReady(o, d)),
+		Switchover:   switchoverStatus(p, st, last),
 	}
+}
+
+// switchoverStatus is the running switchover's, from its result once there is one; without one
+// running, the last one the XR reported stays.
+func switchoverStatus(p *xrPlan, st failoverState, last *v1alpha1.SwitchoverStatus) *v1alpha1.SwitchoverStatus {
+	if !st.Switching {
+		return last
+	}
+	to := p.RoleOf(p.Spec.ActiveRegion)
+	s := &v1alpha1.SwitchoverStatus{ID: switchoverID(p, to), From: p.Regions[to.Peer()].Region, To: p.Regions[to].Region, State: "Running"}
+	if r := st.Result; r != nil {
+		s.State, s.Reason = r.Outcome, r.Reason
+		s.FencedLSN, s.ReplicaLSN = r.FencedLSN, r.ReplicaLSN
+		s.WriteUnavailableMillis, s.CatchUpMillis = r.WriteUnavailableMs, r.CatchUpMs
+		for _, step := range r.Steps {
+			s.Steps = append(s.Steps, v1alpha1.SwitchoverStep{Step: step.Step, At: step.At.UTC().Format(time.RFC3339Nano), Detail: step.Detail})
+		}
+	}
+	return s
 }
 
 // Connection secret keys.
@@ -64,30 +85,53 @@ func connectionDetails(p *xrPlan, o observedState, st failoverState) resource.Co
 			set(connEndpointSSLMode, sslModeRecord)
 		}
 	}
-	if ep := dbEndpoint(o, st.Writer); ep != "" {
+	writer := st.Current(p, st.Writer).Name()
+	if ep := dbEndpoint(o, writer); ep != "" {
 		set(connInstanceEndpoint, ep)
 		set(connInstanceEndpointSSLMode, sslModeInstance)
 	}
-	set(connReaderEndpoint, dbEndpoint(o, st.Writer.Peer()))
-	if dbEndpoint(o, st.Writer) != "" {
+	if st.Armed(p) {
+		set(connReaderEndpoint, dbEndpoint(o, st.Current(p, st.Standby()).Name()))
+	}
+	if dbEndpoint(o, writer) != "" {
 		set(connPort, strconv.Itoa(postgresPort))
 		set(connUsername, p.Spec.Postgres.Username)
 		set(connDatabase, p.Spec.Postgres.DatabaseName)
-		if pw := o.ConnectionDetail(DBInstanceName(RolePrimary), connPassword); len(pw) > 0 {
+		if pw := firstBytes(o.ConnectionDetail(writer, connPassword), o.ConnectionDetail(DBInstanceName(RolePrimary), connPassword)); len(pw) > 0 {
 			cd[connPassword] = pw
 		}
 	}
 	return cd
 }
 
-func regionStatus(p *xrPlan, o observedState, role Role) v1alpha1.RegionStatus {
+// firstBytes returns the first value that is not empty.
+func firstBytes(values ...[]byte) []byte {
+	for _, v := range values {
+		if len(v) > 0 {
+			return v
+		}
+	}
+	return nil
+}
+
+// instanceRoles are how the status names what an instance is desired as.
+var instanceRoles = map[instanceAs]string{asWriter: "Writer", asReplica: "Replica", asPromoted: "Promoted", asFenced: "Fenced"} //nolint:gochecknoglobals // A constant map.
+
+func regionStatus(p *xrPlan, o observedState, st failoverState, role Role) v1alpha1.RegionStatus {
 	rp := p.Regions[role]
+	cur := st.Current(p, role)
 	rs := v1alpha1.RegionStatus{
-		Region:      rp.Region,
-		VPCID:       vpcID(o, role),
-		Endpoint:    dbEndpoint(o, role),
-		InstanceARN: dbInstanceARN(o, role),
-		TopicARN:    topicARN(o, role),
+		Region:       rp.Region,
+		VPCID:        vpcID(o, role),
+		Endpoint:     dbEndpoint(o, cur.Name()),
+		InstanceARN:  dbInstanceARN(o, cur.Name()),
+		Instance:     p.InstanceID(role),
+		Generation:   cur.Gen,
+		InstanceRole: instanceRoles[cur.As],
+		TopicARN:     topicARN(o, role),
+	}
+	if old, ok := st.Retained(p, role); ok {
+		rs.RetainedInstance = p.Names.DBInstance(role, old.Gen)
 	}
 	if o.Exists(bucketName(role)) {
 		rs.Bucket = bucketAWSName(p, o, role)

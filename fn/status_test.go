@@ -41,10 +41,12 @@ func TestConnectionDetails(t *testing.T) {
 		d := map[string][]byte{
 			connInstanceEndpoint:        []byte(endpoint(t, o, writer)),
 			connInstanceEndpointSSLMode: []byte("verify-full"),
-			connReaderEndpoint:          []byte(endpoint(t, o, reader)),
 			connPort:                    []byte("5432"),
 			connUsername:                []byte("pgadmin"),
 			connDatabase:                []byte("app"),
+		}
+		if reader != "" {
+			d[connReaderEndpoint] = []byte(endpoint(t, o, reader))
 		}
 		if record != "" {
 			d[connEndpoint] = []byte(record)
@@ -79,16 +81,16 @@ func TestConnectionDetails(t *testing.T) {
 			want:     details(observed, "db.pgdr.internal", RolePrimary, RoleDR, map[string][]byte{connPassword: []byte("pa55-from-provider")}),
 		},
 		"SwitchedOver": {
-			reason:   "After a switchover endpoint is the same name; instanceEndpoint is the DR instance and the old primary the reader.",
-			observed: observed,
+			reason:   "After a switchover endpoint is the same name; instanceEndpoint is the promoted DR instance; the old primary is fenced, no reader.",
+			observed: promoted,
 			spec:     `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2"}`,
-			want:     details(observed, "db.pgdr.internal", RoleDR, RolePrimary, nil),
+			want:     details(promoted, "db.pgdr.internal", RoleDR, "", nil),
 		},
 		"PromotedOutOfBand": {
 			reason:   "After the failover Lambda promoted the replica endpoint is the same name; instanceEndpoint is the promoted instance.",
 			observed: promoted,
 			spec:     testSpec,
-			want:     details(promoted, "db.pgdr.internal", RoleDR, RolePrimary, nil),
+			want:     details(promoted, "db.pgdr.internal", RoleDR, "", nil),
 		},
 		"RecordNotObserved": {
 			reason:   "Until the failover record is observed its name resolves to nothing: no endpoint, the instance's address only.",

@@ -25,23 +25,29 @@ func usageName(of, by resource.Name) resource.Name {
 
 // buildUsages adds a ClusterUsage for each dependency AWS enforces at deletion between desired
 // resources: both must be desired, or the usage's selectors would resolve to nothing.
-func buildUsages(st failoverState, d *desiredState) {
+func buildUsages(p *xrPlan, st failoverState, d *desiredState) {
 	type use struct{ of, by resource.Name }
 	var uses []use
-	if isReplicating(st) {
-		uses = append(uses, use{DBInstanceName(RolePrimary), DBInstanceName(RoleDR)})
+	if st.Armed(p) {
+		uses = append(uses, use{st.Current(p, st.Writer).Name(), st.Current(p, st.Standby()).Name()})
 	}
-	for _, role := range roles {
-		db := DBInstanceName(role)
+	for _, i := range st.Instances {
+		role, db := i.Role, i.Name()
+		sg := securityGroupName(role, sgDatabase)
+		if i.As == asFenced {
+			sg = securityGroupName(role, sgFenced)
+		}
 		for _, of := range []resource.Name{
-			resourceName(role, "db-subnet-group"), resourceName(role, "db-parameter-group"),
-			securityGroupName(role, sgDatabase), keyName(role), resourceName(role, "db-monitoring-role"),
+			resourceName(role, "db-subnet-group"), parameterGroupName(role, i.Gen), sg, keyName(role), resourceName(role, "db-monitoring-role"),
 		} {
 			uses = append(uses, use{of, db})
 		}
+		for _, lt := range logExportTypes {
+			uses = append(uses, use{dbLogGroupName(role, i.Gen, lt), db})
+		}
 	}
 	for _, f := range []string{contract.FunctionReplicationLag, contract.FunctionFailover} {
-		uses = append(uses, use{lambdaPart(f, "role"), lambdaName(f)})
+		uses = append(uses, use{lambdaPart(p, f, "role"), lambdaName(p, f)})
 	}
 	for _, u := range uses {
 		of, okOf := d.Resources[u.of]

@@ -21,16 +21,17 @@ func TestBuildUsages(t *testing.T) {
 	perInstance := func(role Role) []string {
 		db := DBInstanceName(role)
 		var out []string
-		for _, of := range []string{"db-subnet-group", "db-parameter-group", "sg-database", "kms-key", "db-monitoring-role"} {
+		for _, of := range []string{"db-subnet-group", "db-parameter-group", "sg-database", "kms-key", "db-monitoring-role", "db-log-postgresql", "db-log-upgrade"} {
 			out = append(out, string(usageName(resourceName(role, of), db)))
 		}
 		return out
 	}
 	lambdas := []string{
-		string(usageName(lambdaPart("replication-lag", "role"), lambdaName("replication-lag"))),
-		string(usageName(lambdaPart("failover", "role"), lambdaName("failover"))),
+		string(usageName(lambdaPart(drLambdas, "replication-lag", "role"), lambdaName(drLambdas, "replication-lag"))),
+		string(usageName(lambdaPart(drLambdas, "failover", "role"), lambdaName(drLambdas, "failover"))),
 	}
 	replicaOfPrimary := string(usageName(DBInstanceName(RolePrimary), DBInstanceName(RoleDR)))
+	fencedPrimary := string(usageName(securityGroupName(RolePrimary, sgFenced), DBInstanceName(RolePrimary)))
 	cases := map[string]struct {
 		reason   string
 		spec     string
@@ -50,12 +51,19 @@ func TestBuildUsages(t *testing.T) {
 		"PromotedOutOfBand": {
 			reason: "Promoted out of band the graph is kept as it stands until the spec says what is permanent, the usage of the primary included.",
 			spec:   testSpec, promoted: true,
-			want: slices.Concat([]string{replicaOfPrimary}, perInstance(RolePrimary), perInstance(RoleDR), lambdas),
+			want: slices.Concat([]string{replicaOfPrimary, fencedPrimary}, perInstance(RolePrimary), perInstance(RoleDR), lambdas),
+		},
+		"SwitchoverRunning": {
+			reason: "While the switchover runs the replica still holds the primary.",
+			spec:   `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2"}`,
+			want:   slices.Concat([]string{replicaOfPrimary}, perInstance(RolePrimary), perInstance(RoleDR), lambdas),
 		},
 		"Switchover": {
-			reason: "Switched over: the DR instance is no replica, so it does not hold the primary.",
-			spec:   `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2"}`,
-			want:   slices.Concat(perInstance(RolePrimary), perInstance(RoleDR), lambdas),
+			reason: "Switched over: the DR instance is no replica, so it does not hold the primary; the fenced old primary holds its closed security group; no failover path until re-seeded.",
+			spec:   `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2"}`, promoted: true,
+			want: slices.DeleteFunc(slices.Concat([]string{fencedPrimary}, perInstance(RolePrimary), perInstance(RoleDR)), func(u string) bool {
+				return u == string(usageName(securityGroupName(RolePrimary, sgDatabase), DBInstanceName(RolePrimary)))
+			}),
 		},
 	}
 	for name, tc := range cases {

@@ -17,11 +17,20 @@ deny contains msg(i, "rds-publicly-accessible", sprintf("spec.forProvider.public
 	v != false
 }
 
-deny contains msg(i, "rds-deletion-protection", sprintf("spec.forProvider.deletionProtection is %v, want true: the XR's spec.deletionProtection is not false", [v])) if {
+deny contains msg(i, "rds-deletion-protection", sprintf("spec.forProvider.deletionProtection is %v, want true: the XR's spec.deletionProtection is not false, and spec.retireInstance does not name it", [v])) if {
 	object.get(xr, ["spec", "deletionProtection"], true) != false
 	some i in instances
+	not retiring(i)
 	v := object.get(fp(i), "deletionProtection", null)
 	v != true
+}
+
+# The one instance whose protection may go while the XR's stays on: the one the user named for
+# retirement (a fenced old writer after a fail-back).
+retiring(i) if {
+	id := object.get(fp(i), "identifier", "")
+	id != ""
+	id == object.get(xr, ["spec", "retireInstance"], "")
 }
 
 # A read replica is the exception: RDS refuses DeleteDBInstance of a read replica that names a

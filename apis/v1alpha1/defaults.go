@@ -27,6 +27,8 @@ const (
 	DefaultLagCheckMinutes       = 1
 	DefaultZoneName              = "pgdr.internal"
 	DefaultRecordName            = "db"
+	// DefaultCatchUpTimeoutSeconds is how long a switchover waits for the replica by default.
+	DefaultCatchUpTimeoutSeconds = 60
 	// StorageCeilingFactor is MaxStorageGB's default as a multiple of StorageGB.
 	StorageCeilingFactor = 4
 )
@@ -80,6 +82,9 @@ func (s *XPostgresDRSpec) Default() {
 	setString(&f.RecordName, DefaultRecordName)
 
 	setBool(&s.DeletionProtection, true)
+	setInt(&s.Switchover.CatchUpTimeoutSeconds, DefaultCatchUpTimeoutSeconds)
+	setInt(&s.Generations.Primary, 1)
+	setInt(&s.Generations.DR, 1)
 }
 
 func setInt(p *int, v int) {

@@ -26,10 +26,34 @@ type XPostgresDRSpec struct {
 	Regions Regions `json:"regions"`
 
 	// ActiveRegion is the region whose database takes writes. Empty means the primary region.
-	// Set it to the DR region for a planned switchover: the replica is promoted and DNS,
-	// alarms and the failover direction turn around.
+	// Set it to the region of the replica for a planned switchover: the writer is fenced, the
+	// replica replays the writer's last WAL and is promoted, and DNS, alarms, backups and the
+	// failover path turn around; nothing acknowledged is lost. If the replica does not catch up
+	// within spec.switchover.catchUpTimeoutSeconds nothing changes and a condition says why.
 	// +optional
 	ActiveRegion string `json:"activeRegion,omitempty"`
+
+	// Switchover configures a planned switchover.
+	// +kubebuilder:default={}
+	// +optional
+	Switchover Switchover `json:"switchover,omitempty"`
+
+	// Generations number each region's database instance. Fail-back: once the writer is in
+	// one region, raise the other region's generation by one to re-seed it: a new read replica
+	// of the writer is created there under a new name, and the old instance is kept, fenced,
+	// until spec.retireInstance names it. A generation can only grow, by one at a time, and
+	// never in the writer's region.
+	// +kubebuilder:default={}
+	// +optional
+	Generations Generations `json:"generations,omitempty"`
+
+	// RetireInstance confirms the deletion of a fenced old instance by its RDS identifier
+	// (status.<region>.retainedInstance). It is honoured once the instance that re-seeded its
+	// region is Ready: its deletion protection is turned off, then it is deleted with a final
+	// snapshot.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	RetireInstance string `json:"retireInstance,omitempty"`
 
 	// Postgres configures the database engine and instances.
 	// +kubebuilder:default={}
@@ -330,9 +354,35 @@ type Failover struct {
 	RecordName string `json:"recordName,omitempty"`
 }
 
+// Switchover configures a planned switchover.
+type Switchover struct {
+	// CatchUpTimeoutSeconds bounds how long the fenced writer waits for the replica to replay
+	// its last WAL; past it the switchover aborts and the writer takes writes again.
+	// +kubebuilder:validation:Minimum=5
+	// +kubebuilder:validation:Maximum=240
+	// +kubebuilder:default=60
+	// +optional
+	CatchUpTimeoutSeconds int `json:"catchUpTimeoutSeconds,omitempty"`
+}
+
+// Generations number the database instance of each region, from 1.
+type Generations struct {
+	// Primary is the generation of the instance in spec.regions.primary.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=1
+	// +optional
+	Primary int `json:"primary,omitempty"`
+	// DR is the generation of the instance in spec.regions.dr.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=1
+	// +optional
+	DR int `json:"dr,omitempty"`
+}
+
 // XPostgresDRStatus is what the function reports back.
 type XPostgresDRStatus struct {
-	// Phase is Provisioning, Replicating, Degraded, FailingOver or FailedOver.
+	// Phase is Provisioning, Replicating, Degraded, SwitchingOver, FailingOver, FailedOver or
+	// Reseeding.
 	// +optional
 	Phase Phase `json:"phase,omitempty"`
 
@@ -351,10 +401,56 @@ type XPostgresDRStatus struct {
 	// WaitingFor lists what the composition waits for before it can create the rest.
 	// +optional
 	WaitingFor []string `json:"waitingFor,omitempty"`
+
+	// Switchover is the last planned switchover: its steps, the fenced LSN, the replica's LSN
+	// at promotion and how long writes were unavailable.
+	// +optional
+	Switchover *SwitchoverStatus `json:"switchover,omitempty"`
+}
+
+// SwitchoverStatus is what a planned switchover did.
+type SwitchoverStatus struct {
+	// ID names the switchover.
+	ID string `json:"id,omitempty"`
+	// From is the region of the writer it fenced.
+	From string `json:"from,omitempty"`
+	// To is the region of the replica it promoted.
+	To string `json:"to,omitempty"`
+	// State is Running, Promoted or Aborted.
+	State string `json:"state,omitempty"`
+	// Reason says why it aborted and what to do.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// FencedLSN is the writer's WAL position once it was fenced.
+	// +optional
+	FencedLSN string `json:"fencedLsn,omitempty"`
+	// ReplicaLSN is the replica's replayed WAL position when it was promoted.
+	// +optional
+	ReplicaLSN string `json:"replicaLsn,omitempty"`
+	// WriteUnavailableMillis is how long no instance took writes.
+	// +optional
+	WriteUnavailableMillis int64 `json:"writeUnavailableMillis,omitempty"`
+	// CatchUpMillis is how long the replica took to replay the fenced LSN.
+	// +optional
+	CatchUpMillis int64 `json:"catchUpMillis,omitempty"`
+	// Steps are the steps done and when.
+	// +optional
+	Steps []SwitchoverStep `json:"steps,omitempty"`
+}
+
+// SwitchoverStep is one step of a switchover.
+type SwitchoverStep struct {
+	// Step names the step.
+	Step string `json:"step"`
+	// At is when it finished, RFC 3339.
+	At string `json:"at"`
+	// Detail says more.
+	// +optional
+	Detail string `json:"detail,omitempty"`
 }
 
 // Phase of the database pair.
-// +kubebuilder:validation:Enum=Provisioning;Replicating;Degraded;FailingOver;FailedOver
+// +kubebuilder:validation:Enum=Provisioning;Replicating;Degraded;FailingOver;FailedOver;SwitchingOver;Reseeding
 type Phase string
 
 // Phases.
@@ -364,6 +460,10 @@ const (
 	PhaseDegraded     Phase = "Degraded"
 	PhaseFailingOver  Phase = "FailingOver"
 	PhaseFailedOver   Phase = "FailedOver"
+	// PhaseSwitchingOver: a planned switchover runs.
+	PhaseSwitchingOver Phase = "SwitchingOver"
+	// PhaseReseeding: the writer's old region gets a new replica.
+	PhaseReseeding Phase = "Reseeding"
 )
 
 // RegionStatus is what exists in one region.
@@ -383,6 +483,20 @@ type RegionStatus struct {
 	// InstanceARN is the database instance's ARN.
 	// +optional
 	InstanceARN string `json:"instanceArn,omitempty"`
+	// Instance is the RDS identifier of the region's current instance.
+	// +optional
+	Instance string `json:"instance,omitempty"`
+	// Generation is the current instance's generation.
+	// +optional
+	Generation int `json:"generation,omitempty"`
+	// InstanceRole is Writer, Replica, Promoted (out of band, not yet in the spec) or Fenced
+	// (an old writer: read-only, closed to clients, kept).
+	// +optional
+	InstanceRole string `json:"instanceRole,omitempty"`
+	// RetainedInstance is the fenced old instance kept after a re-seed, until
+	// spec.retireInstance names it.
+	// +optional
+	RetainedInstance string `json:"retainedInstance,omitempty"`
 	// Bucket is the backup bucket's name.
 	// +optional
 	Bucket string `json:"bucket,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -170,7 +171,13 @@ type Runner func(observed map[string]map[string]any) (desired map[string]map[str
 // after passes passes, or with passes 0 when a pass desires nothing new (everything observed
 // ready), and returns the observed resources.
 func Converge(run Runner, xrName string, passes int) (map[string]map[string]any, error) {
-	observed := map[string]map[string]any{}
+	return ConvergeFrom(run, xrName, map[string]map[string]any{}, passes, nil)
+}
+
+// ConvergeFrom converges like Converge from what is observed already, and lets world change
+// what is observed after each pass as something outside Crossplane would (a Lambda that runs
+// when its Invocation is created, say).
+func ConvergeFrom(run Runner, xrName string, observed map[string]map[string]any, passes int, world func(observed map[string]map[string]any)) (map[string]map[string]any, error) {
 	for pass := 1; passes == 0 || pass <= passes; pass++ {
 		desired, err := run(observed)
 		if err != nil {
@@ -193,8 +200,11 @@ func Converge(run Runner, xrName string, passes int) (map[string]map[string]any,
 			Observe(obj)
 			next[name] = obj
 		}
-		done := passes == 0 && len(next) == len(observed)
+		done := passes == 0 && len(next) == len(observed) && sameSpecs(next, observed)
 		observed = next
+		if world != nil {
+			world(observed)
+		}
 		if done {
 			break
 		}
@@ -203,4 +213,15 @@ func Converge(run Runner, xrName string, passes int) (map[string]map[string]any,
 		}
 	}
 	return observed, nil
+}
+
+// sameSpecs reports whether b observes every resource of a with the same spec.
+func sameSpecs(a, b map[string]map[string]any) bool {
+	for n, o := range a {
+		prev, ok := b[n]
+		if !ok || !reflect.DeepEqual(o["spec"], prev["spec"]) {
+			return false
+		}
+	}
+	return true
 }

@@ -158,6 +158,18 @@ const (
 	// SwitchoverTable keeps, on the promoted writer, the result of each switchover by ID, so that
 	// the same request again (the Invocation created anew) reports it instead of acting twice.
 	SwitchoverTable = "pgdr_switchover"
+	// LambdaMaxTimeout is the longest timeout AWS Lambda allows a function.
+	LambdaMaxTimeout = 15 * time.Minute
+	// SwitchoverOverhead is the part of the failover Lambda's timeout a switchover needs besides
+	// the catch-up and PROMOTE_TIMEOUT: connections, fencing and ending sessions (at most 10 s),
+	// Route53 (at most 2 × DNS_TIMEOUT) and the SNS publish. A switchover that cannot finish
+	// CatchUpTimeoutSeconds + PROMOTE_TIMEOUT + SwitchoverOverhead within the invocation's
+	// remaining time is aborted before it fences anything.
+	SwitchoverOverhead = 1 * time.Minute
+	// MaxCatchUpTimeout is the largest CatchUpTimeoutSeconds the failover Lambda accepts:
+	// LambdaMaxTimeout − DefaultPromoteTimeout − SwitchoverOverhead, 4 minutes. A request with
+	// more is refused with an error naming the field.
+	MaxCatchUpTimeout = LambdaMaxTimeout - DefaultPromoteTimeout - SwitchoverOverhead
 )
 
 // SwitchoverRequest asks the failover Lambda for a planned switchover: fence the writer
@@ -180,6 +192,11 @@ const (
 	// SwitchoverAborted: nothing was promoted and the writer takes writes again (unfenced), or
 	// was never fenced; Reason says why and what to do.
 	SwitchoverAborted = "Aborted"
+	// SwitchoverIgnored: the request was not acted on because it is Terraform's delete of an
+	// Invocation whose lifecycle_scope is CRUD (its input then carries "tf": {"action":
+	// "delete"}); a delete never switches over. With the default lifecycle_scope, CREATE_ONLY,
+	// the Lambda is not invoked on delete.
+	SwitchoverIgnored = "Ignored"
 )
 
 // Steps of a switchover, in order.
@@ -207,7 +224,10 @@ type SwitchoverResult struct {
 	ID      string `json:"id"`
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason,omitempty"`
-	// FencedLSN is the writer's pg_current_wal_lsn() once it was fenced.
+	// FencedLSN is the writer's WAL position once it was fenced and its other sessions had
+	// ended: every commit acknowledged before the fence ends at or below it. (It is read as
+	// pg_current_wal_insert_lsn() inside a transaction whose synchronous commit then flushes
+	// the WAL past it, so the replica always receives it.)
 	FencedLSN string `json:"fencedLsn,omitempty"`
 	// ReplicaLSN is the replica's pg_last_wal_replay_lsn() when promotion was requested.
 	ReplicaLSN string `json:"replicaLsn,omitempty"`
@@ -215,7 +235,13 @@ type SwitchoverResult struct {
 	// (Promoted), or to unfencing the writer (Aborted).
 	WriteUnavailableMs int64 `json:"writeUnavailableMs,omitempty"`
 	// CatchUpMs is from reading FencedLSN to the replica having replayed it.
-	CatchUpMs  int64            `json:"catchUpMs,omitempty"`
+	CatchUpMs int64 `json:"catchUpMs,omitempty"`
+	// FencedDatabases are the databases whose default_transaction_read_only the switchover set
+	// (on the writer, and by replication on the replica, where it resets them once promoted).
+	// A database that was read-only before the switchover is not among them and is left as it is.
+	FencedDatabases []string `json:"fencedDatabases,omitempty"`
+	// Endpoint is the promoted instance's endpoint (Promoted).
+	Endpoint   string           `json:"endpoint,omitempty"`
 	DNSUpdated *bool            `json:"dnsUpdated,omitempty"`
 	DNSError   string           `json:"dnsError,omitempty"`
 	Steps      []SwitchoverStep `json:"steps,omitempty"`

@@ -217,6 +217,7 @@ func (h *Handler) failover(ctx context.Context, c config.Failover, s *Summary) e
 	}
 	s.Timings.AvailableAt = h.now()
 	s.Endpoint = address(inst, c)
+	h.liftSwitchoverFence(ctx, c, creds)
 	if err := h.waitWritable(ctx, c, creds, deadline); err != nil {
 		return err
 	}

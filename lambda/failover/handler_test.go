@@ -12,6 +12,7 @@ import (
 
 	"github.com/pgdr/function-postgres-dr/lambda/contract"
 	"github.com/pgdr/function-postgres-dr/lambda/internal/awsfake"
+	"github.com/pgdr/function-postgres-dr/lambda/internal/pgtest"
 )
 
 // outcome is what a failover invocation did, as seen from outside: the AWS calls that changed
@@ -110,8 +111,9 @@ type handleCase struct {
 	wantErr    string
 	wantDNSErr string
 	want       outcome
-	// check, when set, asserts more of the summary.
+	// check, when set, asserts more of the summary; after, of the fixture.
 	check func(t *testing.T, s Summary)
+	after func(t *testing.T, f *fixture)
 }
 
 func alarmNow() []byte { return alarmPayload(alarmName, "ALARM", time.Now()) }
@@ -136,6 +138,9 @@ func runHandleCases(t *testing.T, cases map[string]handleCase) {
 			}
 			if tc.check != nil {
 				tc.check(t, s)
+			}
+			if tc.after != nil {
+				tc.after(t, f)
 			}
 		})
 	}
@@ -182,6 +187,35 @@ func TestHandle(t *testing.T) {
 			want: outcome{
 				action: ActionResumed, dnsChanges: 1, dnsUpdated: new(true), dnsNotice: "updated", record: []string{drEndpoint},
 				subjects: []string{"PostgresDR failover resumed: orders-dr"},
+			},
+		},
+		"InterruptedSwitchover": {
+			reason: "A switchover had fenced the primary when its region failed; the replica replayed the fence (ALTER DATABASE … SET " +
+				"default_transaction_read_only replicates) but not its reset: the failover resets it on the promoted replica, which then takes writes.",
+			setup: func(t *testing.T, f *fixture) {
+				c, err := pgx.ConnectConfig(t.Context(), f.pair.Primary.App())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close(context.Background())
+				r := contract.SwitchoverResult{Action: contract.ActionSwitchover, ID: "s1", Outcome: outcomeInProgress, FencedDatabases: []string{pgtest.DBName}}
+				if err := writeSwitchover(t.Context(), c, r); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := setReadOnly(t.Context(), c, r.FencedDatabases, true); err != nil {
+					t.Fatal(err)
+				}
+				waitReplayed(t, f)
+				killPrimary(t, f)
+			},
+			want: outcome{
+				action: ActionPromoted, promotes: 1, dnsChanges: 1, dnsUpdated: new(true), dnsNotice: "updated", record: []string{drEndpoint},
+				subjects: []string{"PostgresDR failover promoted: orders-dr"},
+			},
+			after: func(t *testing.T, f *fixture) {
+				if got := readOnlyDatabases(t, f.pair.Standby); len(got) != 0 {
+					t.Errorf("read-only databases on the promoted standby: %v, want none", got)
+				}
 			},
 		},
 		"MissingEnvironment": {

@@ -4,7 +4,12 @@
 // available and takes a write (re-issuing the promotion when RDS refused it, as it does while the
 // replica is backing up), UPSERTs the Route53 PRIMARY failover record to point at it (best
 // effort: Route53's control plane may be down with the primary's region), and publishes a
-// summary with timings to SNS. See lambda/README.md.
+// summary with timings to SNS.
+//
+// The same Lambda runs a planned switchover when it is sent a SwitchoverRequest ({"action":
+// "switchover", "id": …}, what a provider-aws lambda Invocation sends): it fences the writer,
+// waits until the replica has replayed all of its WAL, promotes the replica and points the
+// record at it, and returns a SwitchoverResult. See lambda/README.md.
 package main
 
 import (
@@ -24,5 +29,6 @@ func main() {
 		lambda.Start(func(context.Context) error { return fmt.Errorf("cannot load the AWS configuration: %w", err) })
 		return
 	}
-	lambda.Start(NewHandler(cfg, os.LookupEnv, log).Handle)
+	// Handler.Invoke sends switchover requests to Switchover and everything else to Handle.
+	lambda.Start(NewHandler(cfg, os.LookupEnv, log))
 }
