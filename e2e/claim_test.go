@@ -37,6 +37,7 @@ type claimRun struct {
 
 	first map[string]*unstructured.Unstructured // what render says the first pass composes
 	uids  map[types.UID]string                  // every composed resource seen, by UID
+	rw    *readinessWatch                       // every version of the claim and its XR while it converges
 }
 
 // applyClaim does what an application team does: kubectl apply -f examples/claim.yaml.
@@ -80,6 +81,7 @@ func applyClaimFile(ctx context.Context, t *testing.T, e *env, file string, cl *
 			t.Fatal(err)
 		}
 	}
+	c.watchReadiness(t)
 	c.applied = time.Now()
 	if out, err := e.kubectl(ctx, nil, "apply", "-f", c.file); err != nil {
 		t.Fatalf("kubectl apply -f %s: %v\n%s", c.file, err, out)
@@ -442,7 +444,8 @@ func conditionStatus(o *unstructured.Unstructured, typ string) (string, string) 
 
 // converge lets the stand-in make the first pass real, and waits for the staged resources and a
 // Ready claim; then checks the cross-region wiring the function could only write once AWS had
-// answered, and what the claim reports.
+// answered, and what the claim reports; and that neither the claim nor its XR was ever Ready
+// while the function withheld resources.
 func (c *claimRun) converge(ctx context.Context, t *testing.T, s *standIn) {
 	e := c.e
 	c.waitReady(ctx, t, 240*time.Second)
@@ -469,6 +472,7 @@ func (c *claimRun) converge(ctx context.Context, t *testing.T, s *standIn) {
 	if n, m := s.Cloud(), len(managedOnly(got)); n != m {
 		t.Errorf("AWS holds %d resources, the XR composes %d managed resources", n, m)
 	}
+	c.checkReadiness(t, true)
 }
 
 // managedOnly returns the provider-aws managed resources among composed resources: not the
@@ -492,6 +496,7 @@ func (c *claimRun) waitReady(ctx context.Context, t *testing.T, timeout time.Dur
 		if err != nil {
 			return err
 		}
+		c.rw.observe("claim (poll)", cl)
 		if st, why := conditionStatus(cl, "Ready"); st != "True" {
 			xr, _ := c.xr(ctx)
 			var waiting any
@@ -892,73 +897,4 @@ func (c *claimRun) waitReconciles(ctx context.Context, t *testing.T, n int) {
 		}
 		return errors.New("waiting")
 	})
-}
-
-// delete tears the claim down as its owners would: deletion protection off, then kubectl delete.
-// The composed resources go (the garbage collector by the XR's owner references, the stand-in
-// deleting in AWS), and so do their connection secrets.
-func (c *claimRun) delete(ctx context.Context, t *testing.T, s *standIn) {
-	e := c.e
-	all, err := c.composed(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, err := e.kubectl(ctx, nil, "patch", strings.ToLower(c.claim.GetKind()), c.claim.GetName(), "-n", c.claim.GetNamespace(),
-		"--type=merge", "-p", `{"spec":{"deletionProtection":false}}`); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	if err := eventually(ctx, 60*time.Second, 250*time.Millisecond, func(ctx context.Context) error {
-		got, err := c.composed(ctx)
-		if err != nil {
-			return err
-		}
-		for _, i := range byKind(got, "rds.aws.upbound.io", "Instance") {
-			if p, _, _ := unstructured.NestedBool(i.Object, "spec", "forProvider", "deletionProtection"); p {
-				return errors.Errorf("instance %s still has deletion protection", i.GetAnnotations()[annCRN])
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	begin := time.Now()
-	if out, err := e.kubectl(ctx, nil, "delete", "-f", c.file, "--wait=false"); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	var left []string
-	if err := eventually(ctx, 180*time.Second, 500*time.Millisecond, func(ctx context.Context) error {
-		left = left[:0]
-		if _, err := c.get(ctx); !kerrors.IsNotFound(err) {
-			left = append(left, "claim")
-		}
-		if _, err := c.xr(ctx); !kerrors.IsNotFound(err) {
-			left = append(left, "XR")
-		}
-		for crn, o := range all {
-			if _, err := e.get(ctx, o.GetAPIVersion(), o.GetKind(), "", o.GetName()); !kerrors.IsNotFound(err) {
-				left = append(left, crn)
-			}
-		}
-		if len(left) > 0 {
-			return errors.Errorf("%d left: %v", len(left), left)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	e.mark("delete-to-gone: %s for the claim, the XR and %d managed resources", since(begin), len(all))
-	if n := s.Cloud(); n != 0 {
-		t.Errorf("AWS still holds %d resources after the claim was deleted", n)
-	}
-	if name := str(c.claim, "spec", "writeConnectionSecretToRef", "name"); name != "" {
-		if err := eventually(ctx, 60*time.Second, 500*time.Millisecond, func(ctx context.Context) error {
-			_, err := e.kube.CoreV1().Secrets(c.claim.GetNamespace()).Get(ctx, name, metav1.GetOptions{})
-			if kerrors.IsNotFound(err) {
-				return nil
-			}
-			return errors.New("claim connection secret still exists")
-		}); err != nil {
-			t.Error(err)
-		}
-	}
 }

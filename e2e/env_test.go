@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -217,19 +218,36 @@ func (e *env) connect() error {
 // resource returns the dynamic client of the given apiVersion and kind, refreshing discovery
 // once when the kind is new.
 func (e *env) resource(apiVersion, kind string) (dynamic.NamespaceableResourceInterface, bool, error) {
+	m, err := e.mapping(apiVersion, kind)
+	if err != nil {
+		return nil, false, err
+	}
+	return e.dyn.Resource(m.Resource), m.Scope.Name() == "namespace", nil
+}
+
+// gvr returns the resource of the given apiVersion and kind.
+func (e *env) gvr(apiVersion, kind string) (schema.GroupVersionResource, error) {
+	m, err := e.mapping(apiVersion, kind)
+	if err != nil {
+		return schema.GroupVersionResource{}, err
+	}
+	return m.Resource, nil
+}
+
+func (e *env) mapping(apiVersion, kind string) (*meta.RESTMapping, error) {
 	gv, err := schema.ParseGroupVersion(apiVersion)
 	if err != nil {
-		return nil, false, errors.Wrapf(err, "cannot parse apiVersion %q", apiVersion)
+		return nil, errors.Wrapf(err, "cannot parse apiVersion %q", apiVersion)
 	}
 	gk := schema.GroupKind{Group: gv.Group, Kind: kind}
 	m, err := e.mapper.RESTMapping(gk, gv.Version)
 	if err != nil {
 		e.mapper.Reset()
 		if m, err = e.mapper.RESTMapping(gk, gv.Version); err != nil {
-			return nil, false, errors.Wrapf(err, "cannot map %s %s", apiVersion, kind)
+			return nil, errors.Wrapf(err, "cannot map %s %s", apiVersion, kind)
 		}
 	}
-	return e.dyn.Resource(m.Resource), m.Scope.Name() == "namespace", nil
+	return m, nil
 }
 
 // get fetches one object by apiVersion, kind, namespace and name.

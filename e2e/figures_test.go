@@ -236,8 +236,8 @@ func (e *env) waitControllers(ctx context.Context, xrd string) error {
 // deletes it. The claim is created without deletion protection: turning it off later is a change
 // of the XR, and the breaker, open for 5 minutes once convergence tripped it, drops the XR's own
 // watch events too (but one every 30 s), so the change could wait for the XR's next requeue, up to
-// the function's ready TTL.
-func defaultBreaker(ctx context.Context, t *testing.T, e *env, s *standIn, raised readyFigure) {
+// the function's ready TTL. The deletion's figure is added to the first claim's.
+func defaultBreaker(ctx context.Context, t *testing.T, e *env, s *standIn, raised readyFigure, deleted string) {
 	if err := e.scriptEnv(ctx, []string{"XP_CIRCUIT_BREAKER_ARGS="}, "crossplane-core.sh", e.bin, e.run); err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,11 @@ func defaultBreaker(ctx context.Context, t *testing.T, e *env, s *standIn, raise
 	}
 	c := applyRenamedClaim(ctx, t, e, "orders-db-2", map[string]any{"deletionProtection": false})
 	c.waitReady(ctx, t, 10*time.Minute)
+	c.checkReadiness(t, false)
 	def := readyFigureOf(ctx, t, e, c, time.Time{})
 	e.figure("claim-to-Ready", "%s; %s", raised, def)
-	c.delete(ctx, t, s)
+	if deleted == "" {
+		deleted = "orders-db: not deleted (its stage failed)"
+	}
+	e.figure("claim-delete", "%s; %s", deleted, c.delete(ctx, t, s))
 }

@@ -11,16 +11,19 @@ import (
 
 // TestPostgresDR brings up a control plane, installs our packages the way a platform team does,
 // and walks one PostgresDRClaim through its life the way an application team would: create,
-// converge, stay converged, fail over out of band, delete; then takes a second claim to Ready with
-// Crossplane's default circuit breaker. Each stage prints its time; the figures (times to the
-// first pass and to Ready, what the function response cache did, what a converged claim costs an
-// hour) are printed again at the end, one line each.
+// converge (never Ready while the function withholds resources), stay converged, fail over out of
+// band, delete (in the order the ClusterUsages and AWS demand, Crossplane's usage webhook on);
+// then takes a second claim to Ready with Crossplane's default circuit breaker and deletes it.
+// Each stage prints its time; the figures (times to the first pass and to Ready, what the function
+// response cache did, what a converged claim costs an hour, what deleting a claim took) are
+// printed again at the end, one line each.
 func TestPostgresDR(t *testing.T) {
 	e, ctx := up(t)
 	var kinds map[schema.GroupVersionKind]schema.GroupVersionResource
 	var s *standIn
 	var c *claimRun
 	var raised readyFigure
+	var deleted string // the first claim's deletion figure
 
 	// A failed stage stops the test, except the ones marked to go on: what follows them does not
 	// depend on their outcome.
@@ -72,9 +75,13 @@ func TestPostgresDR(t *testing.T) {
 		{"steady state: one converged claim left alone for the window", func(t *testing.T) { steadyState(ctx, t, e, c) }, true},
 		{"region changes are refused on the live claim", func(t *testing.T) { c.immutableRegions(ctx, t) }, true},
 		{"out-of-band promotion: FailedOver, nothing deleted", func(t *testing.T) { c.failover(ctx, t, s) }, true},
-		{"delete claim: composed resources removed", func(t *testing.T) { c.delete(ctx, t, s) }, false},
+		{"usage protection: Crossplane's webhook refuses deleting what a ClusterUsage protects", func(t *testing.T) { usageProtection(ctx, t, e, c) }, true},
+		{"delete claim: composed resources removed in dependency order", func(t *testing.T) {
+			deleted = c.delete(ctx, t, s)
+			e.figure("claim-delete", "%s", deleted)
+		}, true},
 		{"default circuit breaker: core restarted, a second claim to Ready and deleted", func(t *testing.T) {
-			defaultBreaker(ctx, t, e, s, raised)
+			defaultBreaker(ctx, t, e, s, raised, deleted)
 		}, false},
 	}
 	for _, st := range steps {

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -32,8 +33,12 @@ import (
 // each resource (an external name, a finalizer), reports what AWS would report in
 // status.atProvider (ids, ARNs, endpoints, and the desired arguments echoed back), marks it Synced
 // and Ready, writes connection secrets, generates requested passwords, and on deletion releases the
-// finalizer unless AWS would refuse (deletion protection). It never touches a resource's spec.
-// Out-of-band changes in "AWS" (a promotion of the DR replica) are made through promote.
+// finalizer unless AWS would refuse: deletion protection, or a resource that still uses it in AWS
+// per deleteRules (awsdeps_test.go). Then, like the provider after an AWS error, it reports the
+// error, keeps the finalizer and retries later; where AWS deletes anyway and breaks the user, it
+// deletes. Either is recorded (Hits), and so is when it saw each resource's deletion and when the
+// resource left the API server (Lifecycle). It never touches a resource's spec. Out-of-band
+// changes in "AWS" (a promotion of the DR replica) are made through promote.
 
 const (
 	finalizer     = "finalizer.managedresource.crossplane.io"
@@ -61,6 +66,38 @@ type standIn struct {
 	mu     sync.Mutex
 	cloud  map[types.UID]*cloudState
 	events []string
+	life   map[types.UID]*lifecycle
+	hits   map[string]*ruleHit
+}
+
+// objRef names one managed resource.
+type objRef struct {
+	gk, name string
+	uid      types.UID
+}
+
+func refOf(o *unstructured.Unstructured) objRef {
+	return objRef{gk: groupKind(o), name: o.GetName(), uid: o.GetUID()}
+}
+
+func (r objRef) String() string { return r.gk + " " + r.name }
+
+// lifecycle is what the stand-in saw of one managed resource's end.
+type lifecycle struct {
+	objRef
+	deleting   time.Time // first reconciled with a deletion timestamp
+	awsDeleted time.Time // deleted in AWS, its finalizer released
+	gone       time.Time // left the API server: the informer said so, or the patch that released its last finalizer returned
+}
+
+// A ruleHit is one of deleteRules applying to a delete: AWS refused it (each retry counts), or
+// deleted something that was still used.
+type ruleHit struct {
+	rule     deleteRule
+	of, by   objRef
+	field    string
+	first    time.Time
+	attempts int
 }
 
 type key struct {
@@ -79,6 +116,8 @@ func newStandIn(dyn dynamic.Interface, kube kubernetes.Interface, kinds map[sche
 		queue: workqueue.NewTypedRateLimitingQueue(workqueue.NewTypedItemExponentialFailureRateLimiter[key](
 			50*time.Millisecond, 2*time.Second)),
 		cloud: map[types.UID]*cloudState{},
+		life:  map[types.UID]*lifecycle{},
+		hits:  map[string]*ruleHit{},
 	}
 	for gvk, gvr := range kinds {
 		s.kinds[gvr] = gvk
@@ -91,6 +130,18 @@ func newStandIn(dyn dynamic.Interface, kube kubernetes.Interface, kinds map[sche
 		_, _ = s.factory.ForResource(gvr).Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    enqueue,
 			UpdateFunc: func(_, o any) { enqueue(o) },
+			DeleteFunc: func(o any) {
+				if d, ok := o.(cache.DeletedFinalStateUnknown); ok {
+					o = d.Obj
+				}
+				if u, ok := o.(*unstructured.Unstructured); ok {
+					s.lifecycle(u, func(l *lifecycle) {
+						if l.gone.IsZero() {
+							l.gone = time.Now()
+						}
+					})
+				}
+			},
 		})
 	}
 	return s
@@ -172,6 +223,11 @@ func (s *standIn) reconcile(ctx context.Context, k key) (bool, error) {
 	gvk := s.kinds[k.gvr]
 
 	if mr.GetDeletionTimestamp() != nil {
+		s.lifecycle(mr, func(l *lifecycle) {
+			if l.deleting.IsZero() {
+				l.deleting = time.Now()
+			}
+		})
 		return s.delete(ctx, ri, gvk, mr)
 	}
 
@@ -222,8 +278,10 @@ func (s *standIn) reconcile(ctx context.Context, k key) (bool, error) {
 	return false, s.writeConnectionSecret(ctx, gvk, mr, atp)
 }
 
-// delete is what the provider does on deletion: delete in AWS, then release the finalizer; AWS
-// refuses to delete a database instance that has deletion protection.
+// delete is what the provider does on deletion: delete in AWS, then release the finalizer. AWS
+// refuses to delete a database instance that has deletion protection, and whatever deleteRules
+// says is still used by a resource that exists in AWS: the provider reports the error and retries
+// (rate limited). Where AWS deletes what is still used, the user is broken: recorded, and deleted.
 func (s *standIn) delete(ctx context.Context, ri dynamic.NamespaceableResourceInterface, gvk schema.GroupVersionKind, mr *unstructured.Unstructured) (bool, error) {
 	if !hasString(mr.GetFinalizers(), finalizer) {
 		return false, nil
@@ -232,6 +290,39 @@ func (s *standIn) delete(ctx context.Context, ri dynamic.NamespaceableResourceIn
 		return true, s.setConditions(ctx, ri, mr, nil, metav1.ConditionFalse, "ReconcileError",
 			"cannot delete: InvalidParameterCombination: Cannot delete protected DB Instance, please disable deletion protection and try again.",
 			metav1.ConditionFalse, "Deleting")
+	}
+	all := s.all()
+	var users []*unstructured.Unstructured
+	s.mu.Lock()
+	for _, o := range all {
+		if _, ok := s.cloud[o.GetUID()]; ok {
+			users = append(users, o)
+		}
+	}
+	s.mu.Unlock()
+	deps := dependents(mr, users, all, func(u *unstructured.Unstructured, field string) bool {
+		// A promoted replica no longer replicates its source, whatever its spec says.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		st := s.cloud[u.GetUID()]
+		return field == "replicateSourceDb" && st != nil && st.promoted
+	})
+	var refusal *dependent
+	for i, d := range deps {
+		s.hit(mr, d)
+		if d.rule.outcome == refused && refusal == nil {
+			refusal = &deps[i]
+		}
+	}
+	if refusal != nil {
+		msg := fmt.Sprintf("cannot delete: %s: %s (used by %s %s)", refusal.rule.api, refusal.rule.aws, refusal.by.GetKind(), refusal.by.GetName())
+		if err := s.setConditions(ctx, ri, mr, nil, metav1.ConditionFalse, "ReconcileError", msg, metav1.ConditionFalse, "Deleting"); err != nil {
+			return false, err
+		}
+		return false, errors.Errorf("%s %s: %s", gvk.Kind, mr.GetName(), msg)
+	}
+	for _, d := range deps {
+		s.log("AWS deletes %s %s although %s %s uses it (%s): %s", gvk.Kind, mr.GetName(), d.by.GetKind(), d.by.GetName(), d.field, d.rule.aws)
 	}
 	var keep []string
 	for _, f := range mr.GetFinalizers() {
@@ -243,9 +334,20 @@ func (s *standIn) delete(ctx context.Context, ri dynamic.NamespaceableResourceIn
 	s.mu.Lock()
 	delete(s.cloud, mr.GetUID())
 	s.mu.Unlock()
-	return false, mergePatch(ctx, ri, mr.GetName(), map[string]any{
+	if err := mergePatch(ctx, ri, mr.GetName(), map[string]any{
 		"metadata": map[string]any{"finalizers": keep, "resourceVersion": mr.GetResourceVersion()},
-	}, "")
+	}, ""); err != nil {
+		return false, err
+	}
+	s.lifecycle(mr, func(l *lifecycle) {
+		l.awsDeleted = time.Now()
+		if len(keep) == 0 && (l.gone.IsZero() || l.awsDeleted.Before(l.gone)) {
+			// The API server removes a deleted object with its last finalizer: it was gone
+			// when the patch returned, maybe before the informer says so.
+			l.gone = l.awsDeleted
+		}
+	})
+	return false, nil
 }
 
 // resolve finds the target of every reference and selector in spec.forProvider, as upjet's
@@ -659,6 +761,69 @@ func (s *standIn) promote(ctx context.Context, gvr schema.GroupVersionResource, 
 	s.log("promote %s in AWS (out of band)", name)
 	s.queue.Add(key{gvr: gvr, name: name})
 	return nil
+}
+
+// lifecycle updates what the stand-in saw of o's end.
+func (s *standIn) lifecycle(o *unstructured.Unstructured, fn func(l *lifecycle)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.life[o.GetUID()]
+	if l == nil {
+		l = &lifecycle{objRef: refOf(o)}
+		s.life[o.GetUID()] = l
+	}
+	fn(l)
+}
+
+// Lifecycle returns what the stand-in saw of the end of the managed resource of the group/kind
+// and name, if it saw any.
+func (s *standIn) Lifecycle(gk, name string) (lifecycle, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.life {
+		if l.gk == gk && l.name == name {
+			return *l, true
+		}
+	}
+	return lifecycle{}, false
+}
+
+// hit records that a rule applied to deleting of.
+func (s *standIn) hit(of *unstructured.Unstructured, d dependent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := d.rule.api + "/" + string(of.GetUID()) + "/" + string(d.by.GetUID()) + "/" + d.field
+	h := s.hits[k]
+	if h == nil {
+		h = &ruleHit{rule: d.rule, of: refOf(of), by: refOf(d.by), field: d.field, first: time.Now()}
+		s.hits[k] = h
+	}
+	h.attempts++
+}
+
+// Hits returns every rule that applied to a delete so far, in the order they first did.
+func (s *standIn) Hits() []ruleHit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]ruleHit, 0, len(s.hits))
+	for _, h := range s.hits {
+		out = append(out, *h)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].first.Before(out[j].first) })
+	return out
+}
+
+// InCloud returns how many of the resources with the given UIDs "AWS" still holds.
+func (s *standIn) InCloud(uids map[types.UID]bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for uid := range s.cloud {
+		if uids[uid] {
+			n++
+		}
+	}
+	return n
 }
 
 // Cloud returns how many resources "AWS" holds.

@@ -314,7 +314,8 @@ func buildInstance(p *xrPlan, o observedState, st failoverState, d *desiredState
 			fp.PasswordSecretRef = p.PasswordSecretRef()
 		}
 	case asFenced:
-		fp.DeletionProtection = new(!i.Retire)
+		// Kept protected until retired, unless the user turned protection off to tear the pair down.
+		fp.DeletionProtection = new(!i.Retire && (p.Spec.DeletionProtection == nil || *p.Spec.DeletionProtection))
 		addFencedSecurityGroup(p, d, i.Role)
 		fp.VPCSecurityGroupIDSelector = d.Select(securityGroupName(i.Role, sgFenced))
 	}

@@ -725,3 +725,44 @@ func arnLike(pattern, arn string) bool {
 	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
 	return regexp.MustCompile(re).MatchString(arn)
 }
+
+func TestFencedDeletionProtection(t *testing.T) {
+	o := newDBObserved(t)
+	observed := fxMerge(o.keys, o.all)
+	cases := map[string]struct {
+		reason string
+		spec   string
+		retire bool
+		want   bool
+	}{
+		"Kept": {
+			reason: "A fenced old writer stays deletion-protected: it is kept until the user retires it.",
+			spec:   builderSpec, want: true,
+		},
+		"Retiring": {
+			reason: "Retired by name once its successor is Ready: protection off, so that RDS lets it be deleted.",
+			spec:   builderSpec, retire: true, want: false,
+		},
+		"TearDown": {
+			reason: "spec.deletionProtection false is the user's word to tear the pair down: a fenced instance too (RDS refuses DeleteDBInstance of a protected instance, InvalidParameterCombination, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html).",
+			spec:   `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"deletionProtection":false}`, want: false,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := testPlan(t, tc.spec)
+			st := failoverState{Writer: RoleDR, Instances: []dbInstance{{Role: RoleDR, Gen: 1, As: asWriter}, {Role: RolePrimary, Gen: 1, As: asFenced, Retire: tc.retire}}}
+			d := dbBuilt(p, observed, st)
+			i, ok := d.Resources[DBInstanceName(RolePrimary)].(*rdsv1beta3.Instance)
+			if !ok {
+				t.Fatalf("\n%s\nthe fenced instance is not desired", tc.reason)
+			}
+			if got := deref(i.Spec.ForProvider.DeletionProtection); got != tc.want {
+				t.Errorf("\n%s\ndeletionProtection = %v, want %v", tc.reason, got, tc.want)
+			}
+			if got := selectorTarget(i.Spec.ForProvider.VPCSecurityGroupIDSelector); got != string(securityGroupName(RolePrimary, sgFenced)) {
+				t.Errorf("\n%s\nsecurity group %q, want the fenced one", tc.reason, got)
+			}
+		})
+	}
+}

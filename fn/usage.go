@@ -1,10 +1,14 @@
 package fn
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strings"
 
 	protectionv1beta1 "github.com/crossplane/crossplane/apis/v2/protection/v1beta1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
@@ -19,8 +23,14 @@ import (
 // then replays it (replayDeletion). Usages need Crossplane's webhooks (they are on by default).
 
 // usageName is the resource name of the usage that keeps of until by is gone.
+// It is also a label value (labelResource), so a longer one is cut and ends in a hash of the whole.
 func usageName(of, by resource.Name) resource.Name {
-	return resource.Name(fmt.Sprintf("usage-%s-by-%s", of, by))
+	n := fmt.Sprintf("usage-%s-by-%s", of, by)
+	if len(n) <= validation.LabelValueMaxLength {
+		return resource.Name(n)
+	}
+	sum := sha256.Sum256([]byte(n))
+	return resource.Name(strings.TrimRight(n[:validation.LabelValueMaxLength-hashLen-1], "-") + "-" + hex.EncodeToString(sum[:])[:hashLen])
 }
 
 // buildUsages adds a ClusterUsage for each dependency AWS enforces at deletion between desired

@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
 )
 
 func TestBuildUsages(t *testing.T) {
@@ -76,6 +78,11 @@ func TestBuildUsages(t *testing.T) {
 					continue
 				}
 				got = append(got, n)
+				// The name is the value of the pgdr.io/resource label, which the API server
+				// refuses over 63 characters (k8s.io/apimachinery validation.IsValidLabelValue).
+				if errs := validation.IsValidLabelValue(n); len(errs) > 0 {
+					t.Errorf("\n%s\n%s is no label value: %v", tc.reason, n, errs)
+				}
 				if r.GetReady() != fnv1.Ready_READY_TRUE {
 					t.Errorf("\n%s\n%s is %v: a usage does not gate readiness", tc.reason, n, r.GetReady())
 				}
@@ -104,5 +111,34 @@ func TestBuildUsages(t *testing.T) {
 		if diff := cmp.Diff(v, get(u, "spec."+k)); diff != "" {
 			t.Errorf("%s spec.%s: -want, +got:\n%s", replicaOfPrimary, k, diff)
 		}
+	}
+}
+
+func TestUsageName(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		of, by  string
+		want    string
+		wantLen int
+	}{
+		"Short": {reason: "A name that fits is kept as it is.", of: "dr-kms-key", by: "dr-db-instance", want: "usage-dr-kms-key-by-dr-db-instance"},
+		"Long": {
+			reason: "A name over 63 characters is cut to 63, ending in a hash of the whole, so that it stays a label value and unique.",
+			of:     "dr-lambda-replication-lag-role", by: "dr-lambda-replication-lag", wantLen: 63,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := string(usageName(resource.Name(tc.of), resource.Name(tc.by)))
+			if tc.want != "" && got != tc.want {
+				t.Errorf("\n%s\nusageName = %q, want %q", tc.reason, got, tc.want)
+			}
+			if tc.wantLen != 0 && len(got) != tc.wantLen {
+				t.Errorf("\n%s\nusageName = %q (%d characters), want %d", tc.reason, got, len(got), tc.wantLen)
+			}
+			if other := string(usageName(resource.Name(tc.of+"x"), resource.Name(tc.by))); tc.wantLen != 0 && other == got {
+				t.Errorf("\n%s\ntwo long names cut to the same %q", tc.reason, got)
+			}
+		})
 	}
 }
