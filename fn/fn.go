@@ -129,7 +129,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	st := detectFailover(plan, o)
-	plan.LambdaRole = st.Standby()
+	plan.LambdaRole, plan.PathArmed = st.Standby(), st.Armed(plan)
 
 	d, err := buildAll(plan, o, st)
 	if err != nil {

@@ -92,7 +92,7 @@ func buildNetwork(p *xrPlan, o observedState, d *desiredState) {
 // hostsLambdas reports whether a region runs the Lambdas: only that region needs what they
 // need (their subnets, NAT to the AWS APIs without an interface endpoint, the endpoints). The
 // other region's network holds its database: database subnets and a route table to the peer.
-func (p *xrPlan) hostsLambdas(role Role) bool { return role == p.LambdaRole }
+func (p *xrPlan) hostsLambdas(role Role) bool { return p.PathArmed && role == p.LambdaRole }
 
 // regionTiers are the subnet tiers a region has.
 func (p *xrPlan) regionTiers(role Role) []subnetTier {

@@ -634,3 +634,30 @@ func TestNetworkPeering(t *testing.T) {
 		}
 	})
 }
+
+func TestNetworkFollowsFailoverPath(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		role   Role
+		armed  bool
+		want   map[Role]bool // whether the region has Lambda subnets
+	}{
+		"DR":        {reason: "The primary writes: the DR region hosts the failover path and its network.", role: RoleDR, armed: true, want: map[Role]bool{RolePrimary: false, RoleDR: true}},
+		"Primary":   {reason: "The DR instance writes and the primary region is re-seeded: the path and its network move there.", role: RolePrimary, armed: true, want: map[Role]bool{RolePrimary: true, RoleDR: false}},
+		"NoReplica": {reason: "No replica anywhere (switched over, not re-seeded yet): no region pays for the path's network.", role: RolePrimary, armed: false, want: map[Role]bool{RolePrimary: false, RoleDR: false}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := testPlan(t, builderSpec)
+			p.LambdaRole, p.PathArmed = tc.role, tc.armed
+			d := newDesired(clusterFlavour{}, p.ProviderConfig)
+			buildNetwork(p, observedState{}, d)
+			for _, r := range roles {
+				az := p.Regions[r].AZs[0]
+				if _, got := d.Resources[subnetName(r, tierLambda, az)]; got != tc.want[r] {
+					t.Errorf("\n%s\n%s Lambda subnet desired: %v, want %v", tc.reason, r, got, tc.want[r])
+				}
+			}
+		})
+	}
+}

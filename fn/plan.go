@@ -37,6 +37,9 @@ type xrPlan struct {
 	// and alarms) lives in: the one that does not hold the writer, so that it works when the
 	// writer's region is gone. It moves with the roles.
 	LambdaRole Role
+	// PathArmed is false while no replica lives in LambdaRole's region: then no region hosts the
+	// failover path, nor the network only it needs.
+	PathArmed bool
 }
 
 // Instance is the resource name of a region's current database instance.
@@ -65,7 +68,7 @@ type regionPlan struct {
 // newPlan computes the plan of a validated spec.
 func newPlan(xrName, claimName string, s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) (*xrPlan, error) {
 	p := &xrPlan{XRName: xrName, Spec: s, Input: in, Names: newNames(xrName, claimName), Regions: map[Role]regionPlan{},
-		Gen: map[Role]int{RolePrimary: max(1, s.Generations.Primary), RoleDR: max(1, s.Generations.DR)}, LambdaRole: RoleDR}
+		Gen: map[Role]int{RolePrimary: max(1, s.Generations.Primary), RoleDR: max(1, s.Generations.DR)}, LambdaRole: RoleDR, PathArmed: true}
 	p.ProviderConfig = s.ProviderConfigName
 	if p.ProviderConfig == "" && in != nil {
 		p.ProviderConfig = in.ProviderConfigName
