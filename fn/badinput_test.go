@@ -59,6 +59,11 @@ func TestBadInput(t *testing.T) {
 		"ParameterEmptyPart":  {"Two dots in a row: no extension's parameter.", testInput, spec(`"postgres":{"parameters":{"pg_stat_statements..track":"all"}}`), want{"spec.postgres.parameters[pg_stat_statements..track]", `"pg_stat_statements..track"`, "a dot after an extension's name"}},
 		"ParameterDigitFirst": {"A parameter name starting with a digit.", testInput, spec(`"postgres":{"parameters":{"2pc":"on"}}`), want{"spec.postgres.parameters[2pc]", `"2pc"`, "starting with a letter"}},
 		"ForceSSLCapitals":    {"rds.force_ssl in capitals, to slip TLS off past the check.", testInput, spec(`"postgres":{"parameters":{"RDS.FORCE_SSL":"0"}}`), want{"spec.postgres.parameters[RDS.FORCE_SSL]", `"RDS.FORCE_SSL"`, "use rds.force_ssl"}},
+		// The round trip.
+		"CatchUpTooLong":  {"A catch-up longer than the Lambda can wait and still promote.", testInput, spec(`"switchover":{"catchUpTimeoutSeconds":600}`), want{"spec.switchover.catchUpTimeoutSeconds", "600", "5 to 240 seconds"}},
+		"CatchUpTooShort": {"A catch-up of one second.", testInput, spec(`"switchover":{"catchUpTimeoutSeconds":1}`), want{"spec.switchover.catchUpTimeoutSeconds", "1", "5 to 240 seconds"}},
+		"GenerationZero":  {"Generation -1.", testInput, spec(`"generations":{"dr":-1}`), want{"spec.generations.dr", "-1", "1 or more"}},
+		"RetireNotAnID":   {"A retirement that is no RDS identifier.", testInput, spec(`"retireInstance":"Orders_DB"`), want{"spec.retireInstance", `"Orders_DB"`, "status.<region>.retainedInstance"}},
 		// Network.
 		"OverlappingCIDRs": {"Overlapping VPCs.", testInput, spec(`"network":{"primaryCIDR":"10.0.0.0/16","drCIDR":"10.0.0.0/16"}`), want{"spec.network.drCIDR", `"10.0.0.0/16"`, "e.g. 10.1.0.0/16"}},
 		"CIDRGarbage":      {"Not a CIDR.", testInput, spec(`"network":{"primaryCIDR":"ten.zero"}`), want{"spec.network.primaryCIDR", `"ten.zero"`, "10.0.0.0/16"}},

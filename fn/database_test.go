@@ -766,3 +766,48 @@ func TestFencedDeletionProtection(t *testing.T) {
 		})
 	}
 }
+
+func TestFencedParameterGroup(t *testing.T) {
+	// default_transaction_read_only is a user-context parameter: a reload applies it to the
+	// sessions that did not set it themselves (https://www.postgresql.org/docs/current/runtime-config-client.html,
+	// https://www.postgresql.org/docs/current/view-pg-settings.html, context "user"), which is
+	// what makes it dynamic on RDS; ModifyDBParameterGroup: "You can use the immediate value with
+	// dynamic parameters only ... changes to dynamic parameters are applied immediately"
+	// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBParameterGroup.html).
+	p := testPlan(t, builderSpec)
+	cases := map[string]struct {
+		reason string
+		as     instanceAs
+		want   *rdsv1beta1.ParameterParameters
+	}{
+		"Writer":  {reason: "A writer's parameter group does not fence it.", as: asWriter},
+		"Replica": {reason: "A replica's parameter group does not fence it either: it is read-only by replication, and a promotion must not find it fenced.", as: asReplica},
+		"Fenced": {
+			reason: "A fenced old writer's own parameter group makes every transaction read-only, at once, without a reboot.",
+			as:     asFenced,
+			want:   &rdsv1beta1.ParameterParameters{Name: new(fenceParameter), Value: new("1"), ApplyMethod: new("immediate")},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := newDesired(clusterFlavour{}, p.ProviderConfig)
+			buildParameterGroup(p, d, dbInstance{Role: RolePrimary, Gen: 2, As: tc.as})
+			g, ok := d.Resources[parameterGroupName(RolePrimary, 2)].(*rdsv1beta1.ParameterGroup)
+			if !ok {
+				t.Fatalf("\n%s\nthe instance's own parameter group (%s) is not desired", tc.reason, parameterGroupName(RolePrimary, 2))
+			}
+			var got *rdsv1beta1.ParameterParameters
+			for i, pp := range g.Spec.ForProvider.Parameter {
+				if deref(pp.Name) == fenceParameter {
+					got = &g.Spec.ForProvider.Parameter[i]
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\n%s: -want, +got:\n%s", tc.reason, fenceParameter, diff)
+			}
+			if n := g.GetAnnotations()["crossplane.io/external-name"]; !strings.HasSuffix(n, "-g2") {
+				t.Errorf("\n%s\nthe generation-2 group is named %q, want it to end in -g2", tc.reason, n)
+			}
+		})
+	}
+}

@@ -164,7 +164,16 @@ func observedGenerations(o observedState, r Role) []int {
 // still kept there (retire it first).
 func refuseGenerations(p *xrPlan, o observedState) field.ErrorList {
 	var errs field.ErrorList
-	writer := detectFailover(p, o).Writer
+	// The writer from what is observed, not from the spec's generations: a generation raised in
+	// the writer's region would hide it.
+	writer := Role("")
+	for _, r := range roles {
+		for _, g := range observedGenerations(o, r) {
+			if a := desiredAs(o, r, g); a == asWriter || a == asPromoted {
+				writer = r
+			}
+		}
+	}
 	for _, r := range roles {
 		path := field.NewPath("spec", "generations", string(r))
 		gens := observedGenerations(o, r)

@@ -179,3 +179,36 @@ func promote(t *testing.T, replica string) string {
 	}
 	return string(b)
 }
+
+func TestRefuseGenerations(t *testing.T) {
+	const regions = `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2"`
+	fenced := fxDesiredAs(t, asFenced, map[string]any{"arn": fxPrimaryDBARN})
+	writer := fxDesiredAs(t, asWriter, map[string]any{"arn": fxDRDBARN})
+	g2 := fxDesiredAs(t, asReplica, map[string]any{"arn": "arn:aws:rds:us-east-1:123456789012:db:x-g2", "replicateSourceDb": fxDRDBARN})
+	switched := observedState{DBInstanceName(RolePrimary): fenced, DBInstanceName(RoleDR): writer}
+	reseeded := observedState{DBInstanceName(RolePrimary): fenced, DBInstanceName(RoleDR): writer, instanceName(RolePrimary, 2): g2}
+	cases := map[string]struct {
+		reason   string
+		spec     string
+		observed observedState
+		want     string // part of the one error; "" for none
+	}{
+		"Reseed":          {"Raising the old writer's region by one re-seeds it.", regions + `,"generations":{"primary":2}}`, switched, ""},
+		"TwoAtOnce":       {"Raising by two skips a generation.", regions + `,"generations":{"primary":3}}`, switched, "raise it by one at a time; set it to 2"},
+		"WritersRegion":   {"A new generation where the writer is would replace the writer.", regions + `,"generations":{"dr":2}}`, switched, "switch over to us-east-1 first"},
+		"Lowered":         {"Lowering under an observed generation would recreate an old name.", regions + `,"generations":{"primary":1}}`, reseeded, "a generation cannot go back; set it to 2"},
+		"StillRetained":   {"A third generation while the first is still kept.", regions + `,"generations":{"primary":3}}`, reseeded, "retire it first"},
+		"NothingObserved": {"A new claim may start at any generation.", regions + `,"generations":{"primary":4}}`, observedState{}, ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			errs := refuseGenerations(testPlan(t, tc.spec), tc.observed)
+			switch {
+			case tc.want == "" && len(errs) > 0:
+				t.Errorf("\n%s\nrefused: %v", tc.reason, errs)
+			case tc.want != "" && (len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want)):
+				t.Errorf("\n%s\nerrors %v, want one containing %q", tc.reason, errs, tc.want)
+			}
+		})
+	}
+}

@@ -475,3 +475,46 @@ func TestSecretKeyRole(t *testing.T) {
 		})
 	}
 }
+
+func TestSwitchoverInvocation(t *testing.T) {
+	// Terraform's aws_lambda_invocation (internal/service/lambda/invocation.go of the fork):
+	// with lifecycle_scope CREATE_ONLY it invokes once, RequestResponse, when it is created, and
+	// a change of input replaces it (customizeDiffInputChangeWithCreateOnlyScope); a function
+	// error fails the create ("invoking Lambda Function ... %s", FunctionError), so provider-aws
+	// retries it; its delete invokes nothing. Read is a no-op: result is what the create stored.
+	drActive := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2","switchover":{"catchUpTimeoutSeconds":90},"failover":{"mode":"Automatic"}}`)
+	switching := stReplicating
+	switching.Switching = true
+	cases := map[string]struct {
+		reason string
+		st     failoverState
+		want   bool
+	}{
+		"Replicating": {reason: "No switchover asked: no Invocation.", st: stReplicating},
+		"Switching":   {reason: "A switchover asked of a Ready replica: one Invocation of the failover Lambda in the replica's region.", st: switching, want: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d, _ := settle(t, drActive, dataLayer(t, drActive, false), lambdaBuild(t, drActive, tc.st))
+			inv, ok := d.Resources[switchoverName(RoleDR)].(*lambdav1beta1.Invocation)
+			if ok != tc.want {
+				t.Fatalf("\n%s\nInvocation desired: %v, want %v", tc.reason, ok, tc.want)
+			}
+			if !ok {
+				return
+			}
+			fp := inv.Spec.ForProvider
+			if deref(fp.Region) != "us-east-2" || deref(fp.LifecycleScope) != "CREATE_ONLY" || selectorTarget(fp.FunctionNameSelector) != string(lambdaName(drLambdas, contract.FunctionFailover)) {
+				t.Errorf("\n%s\nregion %q, lifecycle %q, function %q; want us-east-2, CREATE_ONLY, the failover Lambda", tc.reason, deref(fp.Region), deref(fp.LifecycleScope), selectorTarget(fp.FunctionNameSelector))
+			}
+			var req contract.SwitchoverRequest
+			if err := json.Unmarshal([]byte(deref(fp.Input)), &req); err != nil {
+				t.Fatalf("\n%s\ninput %q: %v", tc.reason, deref(fp.Input), err)
+			}
+			want := contract.SwitchoverRequest{Action: contract.ActionSwitchover, ID: switchoverID(drActive, RoleDR), CatchUpTimeoutSeconds: 90}
+			if diff := cmp.Diff(want, req); diff != "" {
+				t.Errorf("\n%s\nrequest: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pgdr/function-postgres-dr/apis/v1alpha1"
 	inputv1alpha1 "github.com/pgdr/function-postgres-dr/input/v1alpha1"
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
 )
 
 var (
@@ -23,6 +24,7 @@ var (
 	reMaintWindow   = regexp.MustCompile(`^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$`)
 	reEmail         = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	reDNSName       = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	reRDSIdentifier = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 	reDNSLabel      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	reZoneID        = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
 	// reParameterName is a PostgreSQL parameter's name as RDS keeps it: lowercase, with a dot
@@ -133,6 +135,29 @@ func validateSpec(s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) field.Err
 		errs = append(errs, field.Invalid(fp.Child("recordName"), s.Failover.RecordName, "must be a lowercase DNS label such as db"))
 	}
 	errs = append(errs, validateProviderConfigName(sp.Child("providerConfigName"), s.ProviderConfigName)...)
+	errs = append(errs, validateRoundTrip(sp, s)...)
+	return errs
+}
+
+// validateRoundTrip checks the switchover, generation and retirement fields.
+func validateRoundTrip(sp *field.Path, s v1alpha1.XPostgresDRSpec) field.ErrorList {
+	var errs field.ErrorList
+	maxCatchUp := int(contract.MaxCatchUpTimeout.Seconds())
+	if c := s.Switchover.CatchUpTimeoutSeconds; c < 5 || c > maxCatchUp {
+		errs = append(errs, field.Invalid(sp.Child("switchover", "catchUpTimeoutSeconds"), c,
+			fmt.Sprintf("must be 5 to %d seconds: the failover Lambda's 15 minutes must also hold the promotion", maxCatchUp)))
+	}
+	for _, g := range []struct {
+		path *field.Path
+		gen  int
+	}{{sp.Child("generations", "primary"), s.Generations.Primary}, {sp.Child("generations", "dr"), s.Generations.DR}} {
+		if g.gen < 1 {
+			errs = append(errs, field.Invalid(g.path, g.gen, "must be 1 or more: raise it by one to re-seed the region"))
+		}
+	}
+	if r := s.RetireInstance; r != "" && (len(r) > 63 || !reRDSIdentifier.MatchString(r)) {
+		errs = append(errs, field.Invalid(sp.Child("retireInstance"), r, "must be an RDS instance identifier, the one status.<region>.retainedInstance names"))
+	}
 	return errs
 }
 
