@@ -7,6 +7,7 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/pgdr/function-postgres-dr/apis/v1alpha1"
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
 )
 
 // buildStatus reports what the observed resources say: per region the VPC and subnet ids, the
@@ -18,27 +19,56 @@ func buildStatus(p *xrPlan, o observedState, st failoverState, d *desiredState, 
 		DR:           regionStatus(p, o, st, RoleDR),
 		WaitingFor:   d.Waiting,
 		Phase:        st.Phase(p, allReady(o, d)),
-		Switchover:   switchoverStatus(p, st, last),
+		Switchover:   switchoverStatus(p, o, st, last),
 	}
 }
 
-// switchoverStatus is the running switchover's, from its result once there is one; without one
-// running, the last one the XR reported stays.
-func switchoverStatus(p *xrPlan, st failoverState, last *v1alpha1.SwitchoverStatus) *v1alpha1.SwitchoverStatus {
+// switchoverStatus is the running switchover's, from its result once there is one. Once it is
+// over the last one the XR reported stays: completed from the Invocation's result if that is
+// still observed, or from which instance writes if the promotion was seen before the result.
+func switchoverStatus(p *xrPlan, o observedState, st failoverState, last *v1alpha1.SwitchoverStatus) *v1alpha1.SwitchoverStatus {
 	if !st.Switching {
-		return last
+		if last == nil || last.State != switchoverRunning {
+			return last
+		}
+		done := last.DeepCopy()
+		to := p.RoleOf(last.To)
+		if r := switchoverResult(p, o, to); r != nil && r.ID == last.ID {
+			fillSwitchover(done, r)
+			return done
+		}
+		done.State = contract.SwitchoverPromoted
+		if st.Writer != to {
+			done.State, done.Reason = switchoverCancelled, "spec.activeRegion was set back before the switchover reported"
+		}
+		return done
 	}
 	to := p.RoleOf(p.Spec.ActiveRegion)
-	s := &v1alpha1.SwitchoverStatus{ID: switchoverID(p, to), From: p.Regions[to.Peer()].Region, To: p.Regions[to].Region, State: "Running"}
-	if r := st.Result; r != nil {
-		s.State, s.Reason = r.Outcome, r.Reason
-		s.FencedLSN, s.ReplicaLSN = r.FencedLSN, r.ReplicaLSN
-		s.WriteUnavailableMillis, s.CatchUpMillis = r.WriteUnavailableMs, r.CatchUpMs
-		for _, step := range r.Steps {
-			s.Steps = append(s.Steps, v1alpha1.SwitchoverStep{Step: step.Step, At: step.At.UTC().Format(time.RFC3339Nano), Detail: step.Detail})
-		}
+	s := &v1alpha1.SwitchoverStatus{ID: switchoverID(p, to), From: p.Regions[to.Peer()].Region, To: p.Regions[to].Region, State: switchoverRunning}
+	switch {
+	case st.Result != nil:
+		fillSwitchover(s, st.Result)
+	case st.Writer == to:
+		// Observed promoted before the Invocation's result was.
+		s.State = contract.SwitchoverPromoted
 	}
 	return s
+}
+
+// States of status.switchover besides the runner's outcomes.
+const (
+	switchoverRunning   = "Running"
+	switchoverCancelled = "Cancelled"
+)
+
+func fillSwitchover(s *v1alpha1.SwitchoverStatus, r *contract.SwitchoverResult) {
+	s.State, s.Reason = r.Outcome, r.Reason
+	s.FencedLSN, s.ReplicaLSN = r.FencedLSN, r.ReplicaLSN
+	s.WriteUnavailableMillis, s.CatchUpMillis = r.WriteUnavailableMs, r.CatchUpMs
+	s.Steps = nil
+	for _, step := range r.Steps {
+		s.Steps = append(s.Steps, v1alpha1.SwitchoverStep{Step: step.Step, At: step.At.UTC().Format(time.RFC3339Nano), Detail: step.Detail})
+	}
 }
 
 // Connection secret keys.

@@ -13,6 +13,8 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	"github.com/pgdr/function-postgres-dr/apis"
+	"github.com/pgdr/function-postgres-dr/apis/v1alpha1"
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
 )
 
 // TestConnectionDetails checks the claim's connection secret. endpoint is the Route53 failover
@@ -161,5 +163,49 @@ func TestConnectionKeysPublished(t *testing.T) {
 	got := slices.Sorted(maps.Keys(runFn(t, req).GetDesired().GetComposite().GetConnectionDetails()))
 	if diff := cmp.Diff(slices.Sorted(slices.Values(apis.ConnectionSecretKeys)), got); diff != "" {
 		t.Errorf("the connection details' keys and the XRD's connectionSecretKeys (apis.ConnectionSecretKeys) differ: -XRD, +function:\n%s", diff)
+	}
+}
+
+func TestSwitchoverStatus(t *testing.T) {
+	p := testPlan(t, `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2"}`)
+	id := switchoverID(p, RoleDR)
+	result := &contract.SwitchoverResult{Action: contract.ActionSwitchover, ID: id, Outcome: contract.SwitchoverPromoted, FencedLSN: "0/5000060", WriteUnavailableMs: 700}
+	running := &v1alpha1.SwitchoverStatus{ID: id, From: "us-east-1", To: "us-east-2", State: "Running"}
+	withInvocation := observedState{switchoverName(RoleDR): fxInvocation(t, *result)}
+	switching := stReplicating
+	switching.Switching = true
+	promotedNoResult := stSwitchedOver
+	promotedNoResult.Switching = true
+	cases := map[string]struct {
+		reason string
+		o      observedState
+		st     failoverState
+		last   *v1alpha1.SwitchoverStatus
+		want   *v1alpha1.SwitchoverStatus
+	}{
+		"None":    {reason: "No switchover ever: none.", o: observedState{}, st: stReplicating},
+		"Running": {reason: "Asked, no result yet: running.", o: observedState{}, st: switching, want: running},
+		"SeenPromotedFirst": {
+			reason: "The replica observed promoted before the Invocation's result: promoted.",
+			o:      observedState{}, st: promotedNoResult,
+			want: &v1alpha1.SwitchoverStatus{ID: id, From: "us-east-1", To: "us-east-2", State: contract.SwitchoverPromoted},
+		},
+		"CompletedAfter": {
+			reason: "The last status said running and the switchover is over: completed from the Invocation's result while it is still observed.",
+			o:      withInvocation, st: stSwitchedOver, last: running,
+			want: &v1alpha1.SwitchoverStatus{ID: id, From: "us-east-1", To: "us-east-2", State: contract.SwitchoverPromoted, FencedLSN: "0/5000060", WriteUnavailableMillis: 700},
+		},
+		"Kept": {
+			reason: "A finished switchover's status stays as the XR reported it.",
+			o:      observedState{}, st: stSwitchedOver, last: &v1alpha1.SwitchoverStatus{ID: id, State: contract.SwitchoverPromoted, FencedLSN: "0/1"},
+			want: &v1alpha1.SwitchoverStatus{ID: id, State: contract.SwitchoverPromoted, FencedLSN: "0/1"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, switchoverStatus(p, tc.o, tc.st, tc.last)); diff != "" {
+				t.Errorf("\n%s\nswitchoverStatus: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
 	}
 }
