@@ -105,7 +105,7 @@ e2e: e2e-deps $(E2E_BINS) xpkg-build
 	cd e2e && $(GO) test ./cmd/...
 	cd e2e && E2E_ROOT=$(ROOT) E2E_BIN=$(ROOT)/$(BIN) E2E_XPKG=$(ROOT)/$(XPKG_DIR) E2E_RUN=$(ROOT)/$(E2E_RUN) \
 	  E2E_PROVIDER_CRDS=$(PROVIDER_CRDS) E2E_PROVIDER_GROUPS="$(PROVIDER_GROUPS)" E2E_VERSION=$(XPKG_VERSION) \
-	  $(GO) test -tags e2e -count=1 -v -timeout $(E2E_TIMEOUT) -run 'TestMetrics|TestPerHour|TestDeleteRules|TestPostgresDR' .
+	  $(GO) test -tags e2e -count=1 -v -timeout $(E2E_TIMEOUT) -run 'TestMetrics|TestPerHour|TestDeleteRules|TestStandInSwitchover|TestPostgresDR' .
 
 # A control plane to poke at by hand: make e2e-up; export KUBECONFIG=_output/e2e-manual/kubeconfig.
 e2e-up: e2e-deps $(KUBE_APISERVER) $(KUBE_CM) $(CROSSPLANE_CORE) $(CRANE)

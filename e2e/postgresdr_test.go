@@ -13,7 +13,9 @@ import (
 // and walks one PostgresDRClaim through its life the way an application team would: create,
 // converge (never Ready while the function withholds resources), stay converged, fail over out of
 // band, delete (in the order the ClusterUsages and AWS demand, Crossplane's usage webhook on);
-// then takes a second claim to Ready with Crossplane's default circuit breaker and deletes it.
+// before that delete, walks another claim round the planned switchover, fail-back and switch
+// back; then takes a second claim to Ready with Crossplane's default circuit breaker and deletes
+// it.
 // Each stage prints its time; the figures (times to the first pass and to Ready, what the function
 // response cache did, what a converged claim costs an hour, what deleting a claim took) are
 // printed again at the end, one line each.
@@ -76,6 +78,9 @@ func TestPostgresDR(t *testing.T) {
 		{"region changes are refused on the live claim", func(t *testing.T) { c.immutableRegions(ctx, t) }, true},
 		{"out-of-band promotion: FailedOver, nothing deleted", func(t *testing.T) { c.failover(ctx, t, s) }, true},
 		{"usage protection: Crossplane's webhook refuses deleting what a ClusterUsage protects", func(t *testing.T) { usageProtection(ctx, t, e, c) }, true},
+		{"round trip: switchover, fail-back, switch back; nothing deleted before the confirmation", func(t *testing.T) {
+			e.figure("round-trip", "%s", roundTripStage(ctx, t, e, s))
+		}, true},
 		{"delete claim: composed resources removed in dependency order", func(t *testing.T) {
 			deleted = c.delete(ctx, t, s)
 			e.figure("claim-delete", "%s", deleted)

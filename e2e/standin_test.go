@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pgdr/function-postgres-dr/lambda/contract"
 	"github.com/pkg/errors"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -38,7 +39,11 @@ import (
 // error, keeps the finalizer and retries later; where AWS deletes anyway and breaks the user, it
 // deletes. Either is recorded (Hits), and so is when it saw each resource's deletion and when the
 // resource left the API server (Lifecycle). It never touches a resource's spec. Out-of-band
-// changes in "AWS" (a promotion of the DR replica) are made through promote.
+// changes in "AWS" (a promotion of the DR replica) are made through promote. A lambda
+// Invocation is what provider-aws does on its create (lifecycle scope CREATE_ONLY): it invokes
+// the function once and records what it returned; for the failover Lambda's switchover the
+// stand-in does what the Lambda would (invoke): promote the replica the Lambda is configured for
+// and return a SwitchoverResult.
 
 const (
 	finalizer     = "finalizer.managedresource.crossplane.io"
@@ -51,7 +56,23 @@ const (
 type cloudState struct {
 	id         string
 	generation int64
-	promoted   bool // a replica promoted behind Crossplane's back
+	// promoted: a replica promoted, behind Crossplane's back or by a switchover. AWS reports it
+	// without a replication source from then on, whatever its spec still says.
+	promoted bool
+	// result is what the Lambda an Invocation invoked returned; promotes is the instance its
+	// switchover promotes, once the result is reported.
+	result   string
+	promotes *key
+}
+
+// switchover is one switchover the stand-in carried out as the failover Lambda.
+type switchover struct {
+	invocation string // the Invocation's composition resource name
+	region     string
+	request    contract.SwitchoverRequest
+	result     contract.SwitchoverResult
+	instance   string // the RDS identifier it promoted
+	at         time.Time
 }
 
 type standIn struct {
@@ -68,6 +89,9 @@ type standIn struct {
 	events []string
 	life   map[types.UID]*lifecycle
 	hits   map[string]*ruleHit
+	// switched are the switchovers done, by request ID: the Lambda records each on the writer
+	// it promoted, and the same request again reports it instead of acting twice.
+	switched map[string]*switchover
 }
 
 // objRef names one managed resource.
@@ -115,9 +139,10 @@ func newStandIn(dyn dynamic.Interface, kube kubernetes.Interface, kinds map[sche
 		factory: dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0),
 		queue: workqueue.NewTypedRateLimitingQueue(workqueue.NewTypedItemExponentialFailureRateLimiter[key](
 			50*time.Millisecond, 2*time.Second)),
-		cloud: map[types.UID]*cloudState{},
-		life:  map[types.UID]*lifecycle{},
-		hits:  map[string]*ruleHit{},
+		cloud:    map[types.UID]*cloudState{},
+		life:     map[types.UID]*lifecycle{},
+		hits:     map[string]*ruleHit{},
+		switched: map[string]*switchover{},
 	}
 	for gvk, gvr := range kinds {
 		s.kinds[gvr] = gvk
@@ -271,10 +296,35 @@ func (s *standIn) reconcile(ctx context.Context, k key) (bool, error) {
 	promoted := st.promoted
 	s.mu.Unlock()
 	atp := observe(gvk, mr, mr.GetAnnotations()[annExternal], resolved, promoted, s.zoneName(mr, resolved))
+	if gvk.Group+"/"+gvk.Kind == gkInvocation {
+		s.mu.Lock()
+		result := st.result
+		s.mu.Unlock()
+		if result == "" {
+			res, promotes, err := s.invoke(mr, resolved)
+			if err != nil {
+				// The Lambda failed: provider-aws reports the create's error and retries it.
+				if serr := s.setConditions(ctx, ri, mr, nil, metav1.ConditionFalse, "ReconcileError",
+					"cannot invoke: "+err.Error(), metav1.ConditionFalse, "Creating"); serr != nil {
+					return false, serr
+				}
+				return false, errors.Wrapf(err, "invocation %s", mr.GetName())
+			}
+			s.mu.Lock()
+			st.result, st.promotes = res, promotes
+			result = res
+			s.mu.Unlock()
+		}
+		atp["result"] = result
+	}
 	if err := s.setConditions(ctx, ri, mr, atp, metav1.ConditionTrue, "ReconcileSuccess", "",
 		metav1.ConditionTrue, "Available"); err != nil {
 		return false, err
 	}
+	if promoted && str(mr, "status", "atProvider", "replicateSourceDb") != "" {
+		s.log("report %s promoted (no replicateSourceDb in status.atProvider)", mr.GetName())
+	}
+	s.promoteInvoked(st)
 	return false, s.writeConnectionSecret(ctx, gvk, mr, atp)
 }
 
@@ -761,6 +811,157 @@ func (s *standIn) promote(ctx context.Context, gvr schema.GroupVersionResource, 
 	s.log("promote %s in AWS (out of band)", name)
 	s.queue.Add(key{gvr: gvr, name: name})
 	return nil
+}
+
+// gkInvocation is provider-aws's lambda Invocation: creating it invokes the function.
+const gkInvocation = "lambda.aws.upbound.io/Invocation"
+
+// invoke is the failover Lambda's switchover (lambda/failover) as AWS carries it out when
+// provider-aws creates the Invocation: it reads the SwitchoverRequest from
+// spec.forProvider.input, finds the replica the Lambda is configured for (REPLICA_INSTANCE_ID of
+// the function the Invocation selects), a composed DB instance in the Invocation's region desired
+// as a replica and still replicating in AWS, fences the writer, waits for the replica to replay
+// its last WAL and promotes it. It returns the SwitchoverResult (Promoted) and the instance to
+// report promoted once the result is reported: AWS's PromoteReadReplica is done before the Lambda
+// returns, but provider-aws records the result when the invocation returns and observes the
+// instance on its next poll, so the result is seen first. The same request ID again returns the
+// recorded result and promotes nothing (the Lambda's pgdr_switchover table).
+func (s *standIn) invoke(inv *unstructured.Unstructured, resolved map[string]any) (string, *key, error) {
+	var req contract.SwitchoverRequest
+	if err := jsonUnmarshal([]byte(str(inv, "spec", "forProvider", "input")), &req); err != nil {
+		return "", nil, errors.Wrap(err, "the input is no SwitchoverRequest")
+	}
+	if req.Action != contract.ActionSwitchover || req.ID == "" {
+		return "", nil, errors.Errorf("the failover Lambda refuses action %q (id %q): want %q with an id", req.Action, req.ID, contract.ActionSwitchover)
+	}
+	s.mu.Lock()
+	done := s.switched[req.ID]
+	s.mu.Unlock()
+	if done != nil {
+		b, err := jsonMarshal(done.result)
+		return string(b), nil, err
+	}
+	rg := region(inv)
+	fnName, _ := resolved["functionName"].(string)
+	var replicaID string
+	for _, o := range s.all() {
+		if groupKind(o) == gkLambdaFunction && o.GetAnnotations()[annExternal] == fnName && region(o) == rg && sameController(o, inv) {
+			replicaID = lambdaEnv(o)[contract.EnvReplicaInstanceID]
+		}
+	}
+	if replicaID == "" {
+		return "", nil, errors.Errorf("no Lambda function %q in %s with %s", fnName, rg, contract.EnvReplicaInstanceID)
+	}
+	var target *unstructured.Unstructured
+	var tk key
+	for gvr := range s.kinds {
+		if gvr.Group != "rds.aws.upbound.io" || gvr.Resource != "instances" {
+			continue
+		}
+		for _, x := range s.factory.ForResource(gvr).Informer().GetStore().List() {
+			o := x.(*unstructured.Unstructured)
+			if identifier(o) == replicaID && region(o) == rg && sameController(o, inv) {
+				target, tk = o, key{gvr: gvr, name: o.GetName()}
+			}
+		}
+	}
+	if target == nil {
+		return "", nil, errors.Errorf("DBInstanceNotFound: %s in %s", replicaID, rg)
+	}
+	s.mu.Lock()
+	st := s.cloud[target.GetUID()]
+	promoted := st != nil && st.promoted
+	s.mu.Unlock()
+	switch {
+	case st == nil:
+		return "", nil, errors.Errorf("DBInstanceNotFound: %s in %s (not created in AWS yet)", replicaID, rg)
+	case promoted || str(target, "spec", "forProvider", "replicateSourceDb") == "":
+		return "", nil, errors.Errorf("%s in %s is no read replica: nothing to switch over to", replicaID, rg)
+	case target.GetAnnotations()["pgdr.io/desired-as"] != "replica":
+		return "", nil, errors.Errorf("%s in %s is desired as %q, not as a replica", replicaID, rg, target.GetAnnotations()["pgdr.io/desired-as"])
+	}
+	// The fenced writer's last WAL position, which the replica replays before its promotion.
+	lsn := fmt.Sprintf("0/%X", 0x5000000+len(s.Switchovers())*0x1000+0x60)
+	res := contract.SwitchoverResult{
+		Action: req.Action, ID: req.ID, Outcome: contract.SwitchoverPromoted,
+		FencedLSN: lsn, ReplicaLSN: lsn, WriteUnavailableMs: 4200, CatchUpMs: 150,
+		Endpoint: str(target, "status", "atProvider", "address"),
+	}
+	b, err := jsonMarshal(res)
+	if err != nil {
+		return "", nil, err
+	}
+	s.mu.Lock()
+	s.switched[req.ID] = &switchover{invocation: inv.GetAnnotations()[annCRN], region: rg, request: req, result: res, instance: replicaID, at: time.Now()}
+	s.mu.Unlock()
+	s.log("invoke %s (%s): switchover %s fences the writer, promotes %s in %s", inv.GetName(), inv.GetAnnotations()[annCRN], req.ID, replicaID, rg)
+	return string(b), &tk, nil
+}
+
+// identifier is a DB instance's RDS identifier, as the function names it (REPLICA_INSTANCE_ID,
+// spec.retireInstance).
+func identifier(o *unstructured.Unstructured) string {
+	return orDefault(str(o, "spec", "forProvider", "identifier"), o.GetAnnotations()[annExternal])
+}
+
+// promoteInvoked reports the instance an Invocation's switchover promoted as promoted, once the
+// Invocation reports its result.
+func (s *standIn) promoteInvoked(inv *cloudState) {
+	s.mu.Lock()
+	k := inv.promotes
+	inv.promotes = nil
+	s.mu.Unlock()
+	if k == nil {
+		return
+	}
+	mr := s.cached(*k)
+	if mr == nil {
+		return
+	}
+	s.mu.Lock()
+	if st := s.cloud[mr.GetUID()]; st != nil {
+		st.promoted = true
+	}
+	s.mu.Unlock()
+	s.log("promote %s in AWS (switchover; its result reported)", k.name)
+	s.queue.Add(*k)
+}
+
+// lambdaEnv returns a Lambda function's environment variables: spec.forProvider.environment is
+// an object in lambda v1beta2, a list of one in v1beta1.
+func lambdaEnv(fn *unstructured.Unstructured) map[string]string {
+	env, _, _ := unstructured.NestedFieldNoCopy(fn.Object, "spec", "forProvider", "environment")
+	if l := asSlice(env); len(l) > 0 {
+		env = l[0]
+	}
+	out := map[string]string{}
+	for k, v := range asMap(asMap(env)["variables"]) {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// Switchovers returns the switchovers the stand-in carried out as the failover Lambda, in order.
+func (s *standIn) Switchovers() []switchover {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]switchover, 0, len(s.switched))
+	for _, sw := range s.switched {
+		out = append(out, *sw)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
+	return out
+}
+
+// Controlled returns the cached managed resources whose controller has the UID.
+func (s *standIn) Controlled(uid types.UID) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, o := range s.all() {
+		if c := metav1.GetControllerOf(o); c != nil && c.UID == uid {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // lifecycle updates what the stand-in saw of o's end.

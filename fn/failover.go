@@ -64,6 +64,9 @@ type failoverState struct {
 	Result *contract.SwitchoverResult
 	// Blocked says why spec.activeRegion cannot be honoured now, and what to do.
 	Blocked string
+	// AwaitResult is true while the XR reports a switchover promoted without its result: the
+	// promotion was observed before the Invocation's result, which stays desired until it is read.
+	AwaitResult bool
 	// Instances are the instances to desire: each region's current one, and an old one kept.
 	Instances []dbInstance
 }

@@ -130,6 +130,11 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	}
 	st := detectFailover(plan, o)
 	plan.LambdaRole, plan.PathArmed = st.Standby(), st.Armed(plan)
+	var last v1alpha1.XPostgresDRStatus
+	if sm, ok := oxr.Resource.Object["status"].(map[string]any); ok {
+		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(sm, &last)
+	}
+	st.AwaitResult = awaitingResult(plan, st, last.Switchover)
 
 	d, err := buildAll(plan, o, st)
 	if err != nil {
@@ -167,10 +172,6 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	allReady := allReady(o, d)
-	var last v1alpha1.XPostgresDRStatus
-	if sm, ok := oxr.Resource.Object["status"].(map[string]any); ok {
-		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(sm, &last)
-	}
 	status := buildStatus(plan, o, st, d, last.Switchover)
 	sm, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&status)
 	if err != nil {

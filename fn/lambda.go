@@ -116,7 +116,11 @@ func (n *needs) get(v, what string) string {
 func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState) error {
 	if !st.Armed(p) {
 		// No replica: nothing to measure, nothing to fail over to. The path is built again, in
-		// the region without the writer, once that region is re-seeded.
+		// the region without the writer, once that region is re-seeded. A switchover's
+		// Invocation stays until its result is read.
+		if st.AwaitResult {
+			buildSwitchover(p, st, d)
+		}
 		return nil
 	}
 	art, err := lambdaArtifacts(p)

@@ -28,7 +28,7 @@ func buildStatus(p *xrPlan, o observedState, st failoverState, d *desiredState, 
 // still observed, or from which instance writes if the promotion was seen before the result.
 func switchoverStatus(p *xrPlan, o observedState, st failoverState, last *v1alpha1.SwitchoverStatus) *v1alpha1.SwitchoverStatus {
 	if !st.Switching {
-		if last == nil || last.State != switchoverRunning {
+		if last == nil || (last.State != switchoverRunning && !st.AwaitResult) {
 			return last
 		}
 		done := last.DeepCopy()
@@ -49,10 +49,20 @@ func switchoverStatus(p *xrPlan, o observedState, st failoverState, last *v1alph
 	case st.Result != nil:
 		fillSwitchover(s, st.Result)
 	case st.Writer == to:
-		// Observed promoted before the Invocation's result was.
+		// Observed promoted before the Invocation's result was: the result is read later.
 		s.State = contract.SwitchoverPromoted
 	}
 	return s
+}
+
+// awaitingResult reports whether the XR's last switchover to the writer was seen promoted before
+// its result was read: the Invocation then stays desired until its result fills the status.
+func awaitingResult(p *xrPlan, st failoverState, last *v1alpha1.SwitchoverStatus) bool {
+	if st.Switching {
+		return st.Writer == p.RoleOf(p.Spec.ActiveRegion) && st.Result == nil
+	}
+	return last != nil && last.ID == switchoverID(p, st.Writer) && last.FencedLSN == "" &&
+		(last.State == contract.SwitchoverPromoted || last.State == switchoverRunning)
 }
 
 // States of status.switchover besides the runner's outcomes.

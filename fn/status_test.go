@@ -176,6 +176,11 @@ func TestSwitchoverStatus(t *testing.T) {
 	switching.Switching = true
 	promotedNoResult := stSwitchedOver
 	promotedNoResult.Switching = true
+	awaiting := stSwitchedOver
+	awaiting.AwaitResult = awaitingResult(p, awaiting, &v1alpha1.SwitchoverStatus{ID: id, State: contract.SwitchoverPromoted})
+	if !awaiting.AwaitResult || !awaitingResult(p, promotedNoResult, nil) || awaitingResult(p, stSwitchedOver, &v1alpha1.SwitchoverStatus{ID: id, State: contract.SwitchoverPromoted, FencedLSN: "0/1"}) {
+		t.Fatal("awaitingResult: want it while the switchover's result is unread (promoted seen first, or a status without its LSN), not once the LSN is reported")
+	}
 	cases := map[string]struct {
 		reason string
 		o      observedState
@@ -193,6 +198,11 @@ func TestSwitchoverStatus(t *testing.T) {
 		"CompletedAfter": {
 			reason: "The last status said running and the switchover is over: completed from the Invocation's result while it is still observed.",
 			o:      withInvocation, st: stSwitchedOver, last: running,
+			want: &v1alpha1.SwitchoverStatus{ID: id, From: "us-east-1", To: "us-east-2", State: contract.SwitchoverPromoted, FencedLSN: "0/5000060", WriteUnavailableMillis: 700},
+		},
+		"FilledLater": {
+			reason: "Reported promoted without its result (seen promoted first): filled from the Invocation's result once it is observed.",
+			o:      withInvocation, st: awaiting, last: &v1alpha1.SwitchoverStatus{ID: id, From: "us-east-1", To: "us-east-2", State: contract.SwitchoverPromoted},
 			want: &v1alpha1.SwitchoverStatus{ID: id, From: "us-east-1", To: "us-east-2", State: contract.SwitchoverPromoted, FencedLSN: "0/5000060", WriteUnavailableMillis: 700},
 		},
 		"Kept": {
