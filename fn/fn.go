@@ -68,6 +68,9 @@ func WithTTLs(ready, converging time.Duration) Option {
 	return func(f *Function) { f.readyTTL, f.convergingTTL = ready, converging }
 }
 
+// awaitResultTTL is the TTL while a switchover's result is still to be read.
+const awaitResultTTL = 5 * time.Second
+
 // Default TTLs.
 const (
 	DefaultReadyTTL      = 10 * time.Minute
@@ -189,7 +192,12 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		response.Fatal(rsp, errors.Wrap(err, "cannot set the desired composite resource"))
 		return rsp, nil
 	}
-	if allReady {
+	switch {
+	case st.AwaitResult:
+		// The switchover's result may already be observed in Crossplane's cache, with no change
+		// left to trigger a reconcile: come back soon to read it.
+		rsp.Meta.Ttl = durationpb.New(min(awaitResultTTL, f.convergingTTL))
+	case allReady:
 		rsp.Meta.Ttl = durationpb.New(f.readyTTL)
 	}
 
