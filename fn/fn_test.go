@@ -339,12 +339,24 @@ func get(m map[string]any, path string) any {
 func TestRunFunctionTTL(t *testing.T) {
 	ready := converge(t, testInput, testXR(testSpec), 0)
 	waiting := converge(t, testInput, testXR(testSpec), 1)
+	// Switched over, the XR reporting the switchover promoted without its result yet.
+	const drActive = `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"activeRegion":"us-east-2"}`
+	switched := observedAfter(t, drActive, 0, true)
+	awaiting := strings.TrimSuffix(testXR(drActive), "}") +
+		`,"status":{"switchover":{"id":"orders-4a1b9f-to-us-east-2-g1","from":"us-east-1","to":"us-east-2","state":"Promoted"}}}`
 	cases := map[string]struct {
 		reason   string
 		opts     []Option
+		xr       string
 		observed map[string]string
 		want     time.Duration
 	}{
+		"AwaitingResult": {
+			reason:   "A switchover seen promoted before its result: back in 5 s to read it, whatever else is Ready.",
+			xr:       awaiting,
+			observed: switched,
+			want:     awaitResultTTL,
+		},
 		"FirstPass": {
 			reason: "Nothing observed: the converging TTL, the default.",
 			want:   DefaultConvergingTTL,
@@ -377,7 +389,11 @@ func TestRunFunctionTTL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rsp, err := f.RunFunction(context.Background(), newRequest(testInput, testXR(testSpec), tc.observed))
+			xr := tc.xr
+			if xr == "" {
+				xr = testXR(testSpec)
+			}
+			rsp, err := f.RunFunction(context.Background(), newRequest(testInput, xr, tc.observed))
 			if err != nil {
 				t.Fatal(err)
 			}
