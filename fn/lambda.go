@@ -119,7 +119,7 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 		// the region without the writer, once that region is re-seeded. A switchover's
 		// Invocation stays until its result is read.
 		if st.AwaitResult {
-			buildSwitchover(p, st, d)
+			buildSwitchover(p, o, st, d)
 		}
 		return nil
 	}
@@ -259,7 +259,7 @@ func buildLambdas(p *xrPlan, o observedState, st failoverState, d *desiredState)
 	})
 
 	if st.Switching && failoverDesired {
-		buildSwitchover(p, st, d)
+		buildSwitchover(p, o, st, d)
 	}
 	if p.Spec.Failover.Mode != v1alpha1.FailoverAutomatic {
 		return nil
@@ -453,7 +453,7 @@ func joinAnd(s []string) string {
 // (lifecycle scope CREATE_ONLY), and records what it returns; a function error fails the create,
 // which is retried, and the Lambda resumes where it stopped. It stays desired until the
 // switchover is over, so that it runs once.
-func buildSwitchover(p *xrPlan, st failoverState, d *desiredState) {
+func buildSwitchover(p *xrPlan, o observedState, st failoverState, d *desiredState) {
 	to := st.Standby()
 	if st.Writer == p.RoleOf(p.Spec.ActiveRegion) {
 		to = st.Writer
@@ -463,12 +463,17 @@ func buildSwitchover(p *xrPlan, st failoverState, d *desiredState) {
 		ID:                    switchoverID(p, to),
 		CatchUpTimeoutSeconds: p.Spec.Switchover.CatchUpTimeoutSeconds,
 	})
-	d.Add(switchoverName(to), &lambdav1beta1.Invocation{
-		Spec: lambdav1beta1.InvocationSpec{ForProvider: lambdav1beta1.InvocationParameters{
-			Region:               new(p.Regions[to].Region),
-			FunctionNameSelector: d.Select(lambdaName(p, contract.FunctionFailover)),
-			Input:                new(string(in)),
-			LifecycleScope:       new("CREATE_ONLY"),
-		}},
-	})
+	fp := lambdav1beta1.InvocationParameters{
+		Region:         new(p.Regions[to].Region),
+		Input:          new(string(in)),
+		LifecycleScope: new("CREATE_ONLY"),
+	}
+	// Once created it keeps the function it invoked: after the promotion the failover path moves
+	// and a selector would name another region's Lambda.
+	if fn := deref(observedAs[lambdav1beta1.Invocation](o, switchoverName(to)).Spec.ForProvider.FunctionName); fn != "" {
+		fp.FunctionName = new(fn)
+	} else {
+		fp.FunctionNameSelector = d.Select(lambdaName(p, contract.FunctionFailover))
+	}
+	d.Add(switchoverName(to), &lambdav1beta1.Invocation{Spec: lambdav1beta1.InvocationSpec{ForProvider: fp}})
 }
