@@ -655,28 +655,7 @@ func (r *roundTrip) walk(ctx context.Context, t *testing.T) string {
 
 	// c. Re-seed the primary region: a generation-2 replica of the DR writer; the old primary kept.
 	begin = r.patch(ctx, t, `{"generations":{"primary":2}}`)
-	r.wait(ctx, t, "primary re-seeded", func(ctx context.Context, cur map[string]*unstructured.Unstructured) error {
-		if err := replicaOf(cur, "primary-db-instance-g2", "dr-db-instance", pri); err != nil {
-			return err
-		}
-		if err := failoverPathIn(cur, "primary", pri); err != nil {
-			return err
-		}
-		if err := fenced(cur, "primary"); err != nil {
-			return err
-		}
-		if err := r.phase(ctx, "Replicating"); err != nil {
-			return err
-		}
-		xr, err := c.xr(ctx)
-		if err != nil {
-			return err
-		}
-		if got := str(xr, "status", "primary", "retainedInstance"); got != oldPrimary {
-			return errors.Errorf("XR status.primary.retainedInstance %q, want %s", got, oldPrimary)
-		}
-		return nil
-	})
+	r.wait(ctx, t, "primary re-seeded", r.reseeded("primary", "primary-db-instance-g2", "dr-db-instance", pri, oldPrimary))
 	took("reseed", begin)
 
 	// d. Retire the old primary.
@@ -717,28 +696,7 @@ func (r *roundTrip) walk(ctx context.Context, t *testing.T) string {
 
 	// f. Re-seed the DR region, retire the old DR instance: as at the start.
 	begin = r.patch(ctx, t, `{"generations":{"dr":2}}`)
-	r.wait(ctx, t, "DR re-seeded", func(ctx context.Context, cur map[string]*unstructured.Unstructured) error {
-		if err := replicaOf(cur, "dr-db-instance-g2", "primary-db-instance-g2", dr); err != nil {
-			return err
-		}
-		if err := failoverPathIn(cur, "dr", dr); err != nil {
-			return err
-		}
-		if err := fenced(cur, "dr"); err != nil {
-			return err
-		}
-		if err := r.phase(ctx, "Replicating"); err != nil {
-			return err
-		}
-		xr, err := c.xr(ctx)
-		if err != nil {
-			return err
-		}
-		if got := str(xr, "status", "dr", "retainedInstance"); got != oldDR {
-			return errors.Errorf("XR status.dr.retainedInstance %q, want %s", got, oldDR)
-		}
-		return nil
-	})
+	r.wait(ctx, t, "DR re-seeded", r.reseeded("dr", "dr-db-instance-g2", "primary-db-instance-g2", dr, oldDR))
 	took("reseed2", begin)
 	d = r.retire(ctx, t, oldDRObj)
 	times = append(times, fmt.Sprintf("retire2=%.1fs", d.Seconds()))
@@ -798,4 +756,31 @@ func (r *roundTrip) walk(ctx context.Context, t *testing.T) string {
 	del := r.deletions()
 	return fmt.Sprintf("%s; %d DB instances, buckets and keys watched, deleted: %s (each after spec.retireInstance named it)",
 		strings.Join(times, " "), n, strings.Join(del, ", "))
+}
+
+// reseeded checks a region re-seeded: its new instance a replica of the writer, the failover path
+// there, the old writer kept fenced and reported retained, the pair Replicating.
+func (r *roundTrip) reseeded(role, instance, writer, region, retained string) func(context.Context, map[string]*unstructured.Unstructured) error {
+	return func(ctx context.Context, cur map[string]*unstructured.Unstructured) error {
+		if err := replicaOf(cur, instance, writer, region); err != nil {
+			return err
+		}
+		if err := failoverPathIn(cur, role, region); err != nil {
+			return err
+		}
+		if err := fenced(cur, role); err != nil {
+			return err
+		}
+		if err := r.phase(ctx, "Replicating"); err != nil {
+			return err
+		}
+		xr, err := r.c.xr(ctx)
+		if err != nil {
+			return err
+		}
+		if got := str(xr, "status", role, "retainedInstance"); got != retained {
+			return errors.Errorf("XR status.%s.retainedInstance %q, want %s", role, got, retained)
+		}
+		return nil
+	}
 }

@@ -20,6 +20,11 @@ func subject(s Summary) string {
 	if dnsFailed(s) {
 		text += " (DNS not updated)"
 	}
+	return snsSubject(text)
+}
+
+// snsSubject makes text an SNS subject: printable ASCII, under 100 characters.
+func snsSubject(text string) string {
 	out := []byte(text)
 	for i, b := range out {
 		if b < 0x20 || b > 0x7e {

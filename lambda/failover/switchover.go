@@ -569,13 +569,7 @@ func switchoverSubject(c config.Failover, r contract.SwitchoverResult, err error
 	if r.DNSUpdated != nil && !*r.DNSUpdated {
 		text += " (DNS not updated)"
 	}
-	out := []byte(text)
-	for i, b := range out {
-		if b < 0x20 || b > 0x7e {
-			out[i] = '?'
-		}
-	}
-	return string(out[:min(len(out), 99)])
+	return snsSubject(text)
 }
 
 // switchoverMessage is the text of a switchover's notification, then the result as JSON.
