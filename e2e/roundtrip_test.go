@@ -458,24 +458,14 @@ func (r *roundTrip) reported(ctx context.Context, t *testing.T, sw *switchover, 
 		if so["state"] != contract.SwitchoverPromoted || so["id"] != sw.request.ID || so["to"] != region {
 			return errors.Errorf("XR status.switchover %v, want state Promoted, id %s, to %s", so, sw.request.ID, region)
 		}
+		// The LSNs come only from the Invocation's result: the function keeps the Invocation
+		// until the XR's status holds them.
+		if so["fencedLsn"] != sw.result.FencedLSN || so["replicaLsn"] != sw.result.ReplicaLSN {
+			return errors.Errorf("XR status.switchover fencedLsn %v, replicaLsn %v, want %s and %s from the Invocation's result", so["fencedLsn"], so["replicaLsn"], sw.result.FencedLSN, sw.result.ReplicaLSN)
+		}
 		return nil
 	})
 	if err == nil {
-		// Open in issue 13: when the promotion is observed before the Invocation's result the
-		// status can stay without the result's LSNs on this control plane. Reported, not failed,
-		// until the fix is proven here (see the issue's note).
-		if lerr := eventually(ctx, 30*time.Second, 250*time.Millisecond, func(ctx context.Context) error {
-			xr, err := r.c.xr(ctx)
-			if err != nil {
-				return err
-			}
-			if got, _, _ := unstructured.NestedString(xr.Object, "status", "switchover", "fencedLsn"); got != sw.result.FencedLSN {
-				return errors.Errorf("status.switchover.fencedLsn %q, want %q", got, sw.result.FencedLSN)
-			}
-			return nil
-		}); lerr != nil {
-			t.Logf("KNOWN GAP (issue 13, open): %v", lerr)
-		}
 		return
 	}
 	var ev []string

@@ -55,13 +55,16 @@ func switchoverStatus(p *xrPlan, o observedState, st failoverState, last *v1alph
 	return s
 }
 
-// awaitingResult reports whether the XR's last switchover to the writer was seen promoted before
-// its result was read: the Invocation then stays desired until its result fills the status.
+// awaitingResult reports whether a switchover promoted the writer and the XR's status does not
+// hold its result yet: the Invocation then stays desired until it does. Reading the result is not
+// enough: the next reconcile may see the XR as it was before this one's status was written, and
+// without the Invocation the result would be gone for good.
 func awaitingResult(p *xrPlan, st failoverState, last *v1alpha1.SwitchoverStatus) bool {
+	recorded := last != nil && last.ID == switchoverID(p, st.Writer) && last.FencedLSN != ""
 	if st.Switching {
-		return st.Writer == p.RoleOf(p.Spec.ActiveRegion) && st.Result == nil
+		return st.Writer == p.RoleOf(p.Spec.ActiveRegion) && !recorded
 	}
-	return last != nil && last.ID == switchoverID(p, st.Writer) && last.FencedLSN == "" &&
+	return last != nil && last.ID == switchoverID(p, st.Writer) && !recorded &&
 		(last.State == contract.SwitchoverPromoted || last.State == switchoverRunning)
 }
 
