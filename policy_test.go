@@ -37,7 +37,7 @@ var preparedPolicy = sync.OnceValues(func() (rego.PreparedEvalQuery, error) { //
 
 // convergedGoldens are the renders of a converged XR: nothing is awaited there, so the policy
 // must hold in full, with nothing waived.
-var convergedGoldens = []string{"ready", "promoted", "switchover"} //nolint:gochecknoglobals // A constant list.
+var convergedGoldens = []string{"ready", "promoted", "switchover", "existing-ready"} //nolint:gochecknoglobals // A constant list.
 
 // requiredDocuments are the policy documents a converged render holds, so that the policy cannot
 // pass by reading none of them.

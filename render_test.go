@@ -107,6 +107,15 @@ var renderCases = map[string]renderCase{
 		xr:       "examples/xr-switchback.yaml",
 		observed: "examples/observed/switched-back.yaml",
 	},
+	"existing-first-pass": {
+		reason: "Existing mode, nothing observed: no VPC, subnet, NAT, gateway or route table; security groups in the team's VPCs, the peering requested at once (both VPC ids are given), the clients' rules.",
+		xr:     "examples/xr-existing.yaml",
+	},
+	"existing-ready": {
+		reason:   "Existing mode, everything observed ready: the databases in the given subnets, the Lambdas in the given Lambda subnets, routes in the given route tables, the zone in the given VPCs.",
+		xr:       "examples/xr-existing.yaml",
+		observed: "examples/observed/existing-ready.yaml",
+	},
 }
 
 // fixture is an observed state: what provider-aws would report after passes reconciles of
@@ -131,6 +140,7 @@ var fixtures = map[string]fixture{
 	"examples/observed/reseeded.yaml":       {xr: "examples/xr-failback.yaml", from: "examples/observed/switched.yaml"},
 	"examples/observed/retired.yaml":        {xr: "examples/xr-retire.yaml", from: "examples/observed/reseeded.yaml"},
 	"examples/observed/switched-back.yaml":  {xr: "examples/xr-switchback.yaml", from: "examples/observed/retired.yaml", world: switchoverRunner(contract.SwitchoverPromoted)},
+	"examples/observed/existing-ready.yaml": {xr: "examples/xr-existing.yaml"},
 	"examples/observed/pass2.yaml":          {passes: 1},
 	"examples/observed/pass3.yaml":          {passes: 2},
 	"examples/observed/ready.yaml":          {passes: 0},

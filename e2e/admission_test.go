@@ -45,6 +45,16 @@ func celCases() map[string]celCase {
 				set(s, "10.42.0.0/16", "network", "drCIDR")
 			},
 		},
+		"ClientsFromAnywhere": {
+			reason: "spec.access.clientCIDRs must not open the databases to anywhere.",
+			rule:   "self.all(c, !c.endsWith('/0'))",
+			mutate: func(s map[string]any) { set(s, []any{"0.0.0.0/0"}, "access", "clientCIDRs") },
+		},
+		"ExistingWithoutNetworks": {
+			reason: "Existing mode needs the team's networks.",
+			rule:   "has(self.existing)",
+			mutate: func(s map[string]any) { set(s, "Existing", "network", "mode") },
+		},
 		"MoreNATGatewaysThanAZs": {
 			reason: "A NAT gateway needs an AZ of its own.",
 			rule:   "self.natGateways <= self.azCount",

@@ -81,6 +81,9 @@ func TestPostgresDR(t *testing.T) {
 		{"round trip: switchover, fail-back, switch back; nothing deleted before the confirmation", func(t *testing.T) {
 			e.figure("round-trip", "%s", roundTripStage(ctx, t, e, s))
 		}, true},
+		{"existing networks: a claim in the team's own VPCs and subnets, with client access, to Ready and deleted", func(t *testing.T) {
+			e.figure("existing-network", "%s", existingNetworkStage(ctx, t, e, s))
+		}, true},
 		{"delete claim: composed resources removed in dependency order", func(t *testing.T) {
 			deleted = c.delete(ctx, t, s)
 			e.figure("claim-delete", "%s", deleted)

@@ -116,11 +116,13 @@ func buildDatabase(p *xrPlan, o observedState, st failoverState, d *desiredState
 
 func buildDBSupport(p *xrPlan, d *desiredState, role Role) {
 	region := p.Regions[role].Region
+	ids, sel := subnetsRef(p, d, role, tierDatabase)
 	d.Add(resourceName(role, "db-subnet-group"), named(&rdsv1beta1.SubnetGroup{
 		Spec: rdsv1beta1.SubnetGroupSpec{ForProvider: rdsv1beta1.SubnetGroupParameters{
 			Region:           &region,
 			Description:      new("Database subnets of " + p.Names.Base + " in " + region),
-			SubnetIDSelector: d.SelectAll(tierLabels(role, tierDatabase)),
+			SubnetIds:        ids,
+			SubnetIDSelector: sel,
 			Tags:             p.Tags(role, p.Names.RDSGroup(role, "subnets")),
 		}},
 	}, p.Names.RDSGroup(role, "subnets")))

@@ -14,6 +14,7 @@ import (
 
 	ec2v1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/ec2/v1beta1"
 	kmsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/kms/v1beta1"
+	rdsv1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta1"
 	rdsv1beta3 "github.com/upbound/provider-aws/v2/apis/cluster/rds/v1beta3"
 	s3v1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/s3/v1beta2"
 )
@@ -109,6 +110,10 @@ func refuseReplacement(p *xrPlan, o observedState) field.ErrorList {
 				}
 			}
 		}
+		if move := refuseNetworkMove(p, o, role); len(move) > 0 || rp.Existing != nil {
+			errs = append(errs, move...)
+			continue
+		}
 		for _, az := range zones(rp.Region, regionAZs[rp.Region]) {
 			if !slices.Contains(rp.AZs, az) && o.Exists(subnetName(role, tierDatabase, az)) {
 				errs = append(errs, field.Invalid(sp.Child("network", "azCount"), p.Spec.Network.AZCount,
@@ -137,6 +142,35 @@ func refuseReplacement(p *xrPlan, o observedState) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// refuseNetworkMove refuses to move a region's observed database to another VPC: switching
+// the network mode, or the existing VPC's id. RDS moves an instance between VPCs only by a new
+// subnet group, with an outage, and not while it has cross-region replicas in another VPC; the
+// subnet group's subnets must all be in one VPC. So the function never does it in place.
+func refuseNetworkMove(p *xrPlan, o observedState, role Role) field.ErrorList {
+	if len(observedGenerations(o, role)) == 0 {
+		return nil
+	}
+	rp := p.Regions[role]
+	np := field.NewPath("spec", "network")
+	inUse := deref(observedAs[rdsv1beta1.SubnetGroup](o, resourceName(role, "db-subnet-group")).Status.AtProvider.VPCID)
+	managed := vpcID(o, role)
+	switch {
+	case rp.Existing != nil && o.Exists(vpcName(role)):
+		if managed == "" {
+			managed = string(vpcName(role))
+		}
+		return field.ErrorList{field.Invalid(np.Child("mode"), p.Spec.Network.Mode,
+			fmt.Sprintf("the %s database lives in the managed VPC %s: switching to Existing would delete that network under it; set mode back to Managed (to move the database, restore a snapshot into a new claim in the existing network)", role, managed))}
+	case rp.Existing != nil && inUse != "" && inUse != rp.Existing.VPCID:
+		return field.ErrorList{field.Invalid(np.Child("existing", string(role), "vpcID"), rp.Existing.VPCID,
+			fmt.Sprintf("the %s database lives in %s: RDS cannot move it to another VPC in place; set it back to %s", role, inUse, inUse))}
+	case rp.Existing == nil && inUse != "" && managed != inUse:
+		return field.ErrorList{field.Invalid(np.Child("mode"), p.Spec.Network.Mode,
+			fmt.Sprintf("the %s database lives in the existing VPC %s: switching to Managed would move it into a new VPC, which RDS cannot do in place; set mode back to Existing", role, inUse))}
+	}
+	return nil
 }
 
 // observedGenerations returns the generations of a region's observed instances, ascending.

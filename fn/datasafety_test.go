@@ -212,3 +212,112 @@ func TestRefuseGenerations(t *testing.T) {
 		})
 	}
 }
+
+// TestRefuseNetworkMove checks that a database never moves to another VPC. RDS moves an
+// instance to another VPC only by a new DB subnet group, with an outage ("Changing the subnet
+// group causes an outage", ModifyDBInstance DBSubnetGroupName, RDS API reference), and a
+// subnet group's subnets must share one VPC (ModifyDBSubnetGroup, InvalidSubnet: "multiple
+// subnets were requested that are not all in a common VPC"). Growing the access is honoured.
+func TestRefuseNetworkMove(t *testing.T) {
+	managed := converge(t, testInput, testXR(testSpec), 0)
+	existing := converge(t, testInput, testXR(existingSpec("")), 0)
+	// provider-aws reports the subnet group's VPC (status.atProvider.vpcId); the fn stand-in does
+	// not resolve subnets, so the test says which VPC the group is in.
+	for _, role := range roles {
+		name := string(resourceName(role, "db-subnet-group"))
+		obj := map[string]any{}
+		_ = json.Unmarshal([]byte(existing[name]), &obj)
+		vpc := "vpc-0a1b2c3d4e5f60718"
+		if role == RoleDR {
+			vpc = "vpc-0f1e2d3c4b5a69788"
+		}
+		set(obj, "status.atProvider.vpcId", vpc)
+		existing[name] = mustJSON(obj)
+		obj = map[string]any{}
+		_ = json.Unmarshal([]byte(managed[name]), &obj)
+		set(obj, "status.atProvider.vpcId", get(mustMap(t, managed[string(vpcName(role))]), "status.atProvider.id"))
+		managed[name] = mustJSON(obj)
+	}
+	networkOnly := converge(t, testInput, testXR(testSpec), 1)
+	if _, ok := networkOnly[string(DBInstanceName(RolePrimary))]; ok || networkOnly[string(vpcName(RolePrimary))] == "" {
+		t.Fatal("want a first pass observed with the managed VPCs and no database")
+	}
+	cases := map[string]struct {
+		reason     string
+		observed   map[string]string
+		spec       string
+		wantRefuse string
+		wantRules  []string
+	}{
+		"ManagedToExisting": {
+			reason:   "The databases live in the managed VPCs: Existing would delete that network under them.",
+			observed: managed, spec: existingSpec(""), wantRefuse: "spec.network.mode",
+		},
+		"ManagedToExistingBeforeDatabases": {
+			reason:   "Only the network exists, no database: the change is honoured.",
+			observed: networkOnly, spec: existingSpec(""),
+		},
+		"ExistingToManaged": {
+			reason:   "The databases live in the team's VPCs: Managed would move them into new ones.",
+			observed: existing, spec: testSpec, wantRefuse: "lives in the existing VPC vpc-0a1b2c3d4e5f60718",
+		},
+		"ExistingVPCChanged": {
+			reason:   "Another existing VPC under a live database.",
+			observed: existing, spec: strings.Replace(existingSpec(""), "vpc-0f1e2d3c4b5a69788", "vpc-0f1e2d3c4b5a60000", 1),
+			wantRefuse: "spec.network.existing.dr.vpcID: Invalid value: \"vpc-0f1e2d3c4b5a60000\": the dr database lives in vpc-0f1e2d3c4b5a69788",
+		},
+		"ExistingAccessGrows": {
+			reason:   "More clients and application VPCs on a live Existing graph: honoured.",
+			observed: existing, spec: existingSpec(`{"clientCIDRs":["10.60.0.0/16"],"dr":{"securityGroupIDs":["sg-0f1e2d3c4b5a60099"],"zoneVPCIDs":["vpc-0f1e2d3c4b5a60041"]}}`),
+			wantRules: []string{"primary-sgr-database-pg-cidr-10-60-0-0-16", "dr-sgr-database-pg-cidr-10-60-0-0-16", "dr-sgr-database-pg-sg-0f1e2d3c4b5a60099"},
+		},
+		"ManagedAccessGrows": {
+			reason:   "Clients added to a live Managed graph: honoured.",
+			observed: managed, spec: `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"access":{"clientCIDRs":["10.60.0.0/16"],"primary":{"securityGroupIDs":["sg-0a1b2c3d4e5f60099"]}}}`,
+			wantRules: []string{"primary-sgr-database-pg-cidr-10-60-0-0-16", "dr-sgr-database-pg-cidr-10-60-0-0-16", "primary-sgr-database-pg-sg-0a1b2c3d4e5f60099"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rsp := runFn(t, newRequest(testInput, testXR(tc.spec), tc.observed))
+			fatal := ""
+			for _, r := range rsp.GetResults() {
+				if r.GetSeverity() == fnv1.Severity_SEVERITY_FATAL {
+					fatal = r.GetMessage()
+				}
+			}
+			desired := rsp.GetDesired().GetResources()
+			if tc.wantRefuse != "" {
+				if !strings.Contains(fatal, tc.wantRefuse) {
+					t.Fatalf("\n%s\nwant a refusal containing %q, got %q", tc.reason, tc.wantRefuse, fatal)
+				}
+				if len(desired) != 0 {
+					t.Errorf("\n%s\na refusal desires %d resources, want none changed", tc.reason, len(desired))
+				}
+				return
+			}
+			if fatal != "" {
+				t.Fatalf("\n%s\nrefused: %s", tc.reason, fatal)
+			}
+			for n, j := range tc.observed {
+				if _, ok := desired[n]; !ok && isStatefulJSON(j) {
+					t.Errorf("\n%s\ndropped observed stateful resource %s", tc.reason, n)
+				}
+			}
+			for _, r := range tc.wantRules {
+				if _, ok := desired[r]; !ok {
+					t.Errorf("\n%s\nno %s desired", tc.reason, r)
+				}
+			}
+		})
+	}
+}
+
+func mustMap(t *testing.T, j string) map[string]any {
+	t.Helper()
+	m := map[string]any{}
+	if err := json.Unmarshal([]byte(j), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

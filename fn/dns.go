@@ -98,36 +98,68 @@ func buildDNS(p *xrPlan, o observedState, st failoverState, d *desiredState) {
 }
 
 func buildZone(p *xrPlan, d *desiredState) {
+	vpcs := zoneVPCs(p, d)
 	if id := p.Spec.Failover.ZoneID; id != "" {
-		for _, role := range roles {
-			d.Add(zoneAssociationName(role), &route53v1beta1.ZoneAssociation{
+		for _, v := range vpcs {
+			d.Add(v.name, &route53v1beta1.ZoneAssociation{
 				Spec: route53v1beta1.ZoneAssociationSpec{ForProvider: route53v1beta1.ZoneAssociationParameters{
 					ZoneID:        new(id),
-					VPCIDSelector: d.Select(vpcName(role)),
-					VPCRegion:     new(p.Regions[role].Region),
+					VPCID:         v.params.VPCID,
+					VPCIDSelector: v.params.VPCIDSelector,
+					VPCRegion:     v.params.VPCRegion,
 				}},
 			})
 		}
 		return
 	}
-	// Both VPCs in the zone itself: a separate association of a zone that lists VPCs inline
+	// Every VPC in the zone itself: a separate association of a zone that lists VPCs inline
 	// would be removed again by the zone's next reconcile.
-	vpcs := make([]route53v1beta1.VPCParameters, 0, len(roles))
-	for _, role := range roles {
-		vpcs = append(vpcs, route53v1beta1.VPCParameters{
-			VPCIDSelector: d.Select(vpcName(role)),
-			VPCRegion:     new(p.Regions[role].Region),
-		})
+	inline := make([]route53v1beta1.VPCParameters, 0, len(vpcs))
+	for _, v := range vpcs {
+		inline = append(inline, v.params)
 	}
 	d.Add(zoneName(), &route53v1beta1.Zone{
 		Spec: route53v1beta1.ZoneSpec{ForProvider: route53v1beta1.ZoneParameters{
 			Name:         new(p.Spec.Failover.ZoneName),
 			Comment:      new("PostgreSQL DR pair " + p.Names.Base + ": the failover record of the writer"),
-			VPC:          vpcs,
+			VPC:          inline,
 			ForceDestroy: new(false),
 			Tags:         p.Tags(RolePrimary, p.Names.Resource(RolePrimary, "zone")),
 		}},
 	})
+}
+
+// zoneVPC is a VPC the private zone is associated with, and the resource name of its
+// association when the zone is not ours.
+type zoneVPC struct {
+	name   resource.Name
+	params route53v1beta1.VPCParameters
+}
+
+// zoneVPCs are the VPCs the writer's name resolves in: both regions' database VPCs, then the
+// application VPCs of spec.access, each once (Route53 refuses to associate a VPC twice).
+func zoneVPCs(p *xrPlan, d *desiredState) []zoneVPC {
+	var out []zoneVPC
+	seen := map[string]bool{}
+	for _, role := range roles {
+		region := p.Regions[role].Region
+		id, sel := vpcRef(p, d, role)
+		if id != nil {
+			seen[*id] = true
+		}
+		out = append(out, zoneVPC{name: zoneAssociationName(role), params: route53v1beta1.VPCParameters{VPCID: id, VPCIDSelector: sel, VPCRegion: new(region)}})
+	}
+	for _, role := range roles {
+		region := p.Regions[role].Region
+		for _, id := range p.regionAccess(role).ZoneVPCIDs {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			out = append(out, zoneVPC{name: resource.Name(string(zoneAssociationName(role)) + "-" + id), params: route53v1beta1.VPCParameters{VPCID: new(id), VPCRegion: new(region)}})
+		}
+	}
+	return out
 }
 
 // buildHealthChecks adds the health checks on the DR reachability alarms and the calculated

@@ -50,6 +50,8 @@ type flavour interface {
 	ProviderConfigRef(name string) *xpv1.Reference
 	// Selector selects the composed resources of the same XR that carry the labels.
 	Selector(labels map[string]string) *xpv1.Selector
+	// LabelSelector selects any managed resource that carries the labels, the team's own.
+	LabelSelector(labels map[string]string) *xpv1.Selector
 }
 
 // clusterFlavour composes the cluster-scoped *.aws.upbound.io managed resources.
@@ -64,6 +66,11 @@ func (clusterFlavour) ProviderConfigRef(name string) *xpv1.Reference {
 func (clusterFlavour) Selector(labels map[string]string) *xpv1.Selector {
 	t := true
 	return &xpv1.Selector{MatchControllerRef: &t, MatchLabels: labels}
+}
+
+// LabelSelector selects by labels alone.
+func (clusterFlavour) LabelSelector(labels map[string]string) *xpv1.Selector {
+	return &xpv1.Selector{MatchLabels: labels}
 }
 
 // schemeBuilders register the provider-aws kinds the function composes.

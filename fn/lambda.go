@@ -345,6 +345,7 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 		d.Wait(fmt.Sprintf("the %s Lambda's log group (%s) to be ready", l.function, logs))
 		return false
 	}
+	subnetIDs, subnetSel := subnetsRef(p, d, p.LambdaRole, tierLambda)
 	vars := make(map[string]*string, len(l.env))
 	for k, v := range l.env {
 		vars[k] = new(v)
@@ -366,7 +367,8 @@ func buildLambda(p *xrPlan, o observedState, d *desiredState, bucket string, l l
 			ReservedConcurrentExecutions: l.reserved,
 			RoleSelector:                 d.Select(role),
 			VPCConfig: &lambdav1beta2.VPCConfigParameters{
-				SubnetIDSelector:        d.SelectAll(tierLabels(p.LambdaRole, tierLambda)),
+				SubnetIds:               subnetIDs,
+				SubnetIDSelector:        subnetSel,
 				SecurityGroupIDSelector: d.Select(securityGroupName(p.LambdaRole, sgLambda)),
 			},
 			LoggingConfig: &lambdav1beta2.LoggingConfigParameters{

@@ -2,11 +2,16 @@ package fn
 
 import (
 	"fmt"
+	"strings"
+
+	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 
 	"github.com/crossplane/function-sdk-go/resource"
 
 	ec2v1beta1 "github.com/upbound/provider-aws/v2/apis/cluster/ec2/v1beta1"
 	ec2v1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/ec2/v1beta2"
+
+	"github.com/pgdr/function-postgres-dr/apis/v1alpha1"
 )
 
 // postgresPort is the port both databases listen on.
@@ -69,20 +74,86 @@ func addFencedSecurityGroup(p *xrPlan, d *desiredState, role Role) {
 		return
 	}
 	rp := p.Regions[role]
+	vpcID, vpcSel := vpcRef(p, d, role)
 	d.Add(name, &ec2v1beta1.SecurityGroup{
 		Spec: ec2v1beta1.SecurityGroupSpec{ForProvider: ec2v1beta1.SecurityGroupParameters_2{
 			Region:              &rp.Region,
 			Name:                new(p.Names.Resource(role, sgFenced)),
 			Description:         new("Fenced old writer of the PostgreSQL DR pair: no ingress"),
-			VPCIDSelector:       d.Select(vpcName(role)),
+			VPCID:               vpcID,
+			VPCIDSelector:       vpcSel,
 			RevokeRulesOnDelete: new(true),
 			Tags:                p.Tags(role, p.Names.Resource(role, sgFenced)),
 		}},
 	})
 }
 
-// buildNetwork adds both regions' networks and the peering between them.
+// vpcRef is how a resource names its region's VPC: the composed VPC's selector, or the
+// existing VPC's id.
+func vpcRef(p *xrPlan, d *desiredState, role Role) (*string, *xpv1.Selector) {
+	if e := p.Regions[role].Existing; e != nil {
+		return new(e.VPCID), nil
+	}
+	return nil, d.Select(vpcName(role))
+}
+
+// subnetsRef is how a resource names a region's subnets of a tier: a selector of the composed
+// ones, or the existing ones' ids or labels.
+func subnetsRef(p *xrPlan, d *desiredState, role Role, tier subnetTier) ([]*string, *xpv1.Selector) {
+	e := p.Regions[role].Existing
+	if e == nil {
+		return nil, d.SelectAll(tierLabels(role, tier))
+	}
+	s := e.DatabaseSubnets
+	if tier == tierLambda {
+		s = e.LambdaSubnets
+	}
+	if len(s.IDs) > 0 {
+		return ptrs(s.IDs), nil
+	}
+	return nil, d.flavour.LabelSelector(s.MatchLabels)
+}
+
+// existingSubnetIDs are the ids of a region's existing subnets of a tier, if given by id.
+func existingSubnetIDs(rp regionPlan, tier subnetTier) []string {
+	if rp.Existing == nil {
+		return nil
+	}
+	if tier == tierLambda {
+		return rp.Existing.LambdaSubnets.IDs
+	}
+	if tier == tierDatabase {
+		return rp.Existing.DatabaseSubnets.IDs
+	}
+	return nil
+}
+
+func ptrs(ss []string) []*string {
+	out := make([]*string, len(ss))
+	for i := range ss {
+		out[i] = &ss[i]
+	}
+	return out
+}
+
+// buildNetwork adds both regions' networks and the peering between them. In Existing mode the
+// networks are the team's: only the security groups, the endpoints asked for and the peering
+// asked for are composed.
 func buildNetwork(p *xrPlan, o observedState, d *desiredState) {
+	if p.Existing() {
+		e := p.Spec.Network.Existing
+		for _, role := range roles {
+			rp := p.Regions[role]
+			buildSecurityGroups(p, rp, d)
+			if p.hostsLambdas(role) && e.InterfaceEndpoints == v1alpha1.EndpointsCreate {
+				buildEndpoints(p, rp, d)
+			}
+		}
+		if e.Connectivity == v1alpha1.ConnectivityPeer {
+			buildPeering(p, o, d)
+		}
+		return
+	}
 	for _, role := range roles {
 		buildRegionNetwork(p, p.Regions[role], d)
 	}
@@ -251,40 +322,65 @@ func associate(d *desiredState, rp regionPlan, subnet, rt resource.Name) {
 	})
 }
 
+// peer is where a security group rule's traffic comes from or goes to: a CIDR or another
+// security group (of the same region: AWS cannot reference one across an inter-region peering).
+type peer struct {
+	cidr  string
+	sg    string
+	sgSel *xpv1.Selector
+}
+
 func buildSecurityGroups(p *xrPlan, rp regionPlan, d *desiredState) {
 	role := rp.Role
 	own := rp.Net.VPC.String()
-	groups := []struct{ purpose, description string }{
-		{sgDatabase, "PostgreSQL: 5432 from this VPC and the peer VPC only"},
-		{sgLambda, "Lambda functions of the PostgreSQL DR pair: no ingress"},
-		{sgEndpoints, "Interface VPC endpoints: 443 from this VPC only"},
+	lambdas := p.hostsLambdas(role)
+	endpoints := lambdas && (rp.Existing == nil || p.Spec.Network.Existing.InterfaceEndpoints == v1alpha1.EndpointsCreate)
+	dbDescription := "PostgreSQL: 5432 from this VPC and the peer VPC only"
+	if rp.Existing != nil {
+		dbDescription = "PostgreSQL: 5432 from the failover path and the clients of spec.access only"
 	}
-	if !p.hostsLambdas(role) {
-		groups = groups[:1]
+	groups := []struct {
+		purpose, description string
+		want                 bool
+	}{
+		{sgDatabase, dbDescription, true},
+		{sgLambda, "Lambda functions of the PostgreSQL DR pair: no ingress", lambdas},
+		{sgEndpoints, "Interface VPC endpoints: 443 from this VPC only", endpoints},
 	}
+	vpcID, vpcSel := vpcRef(p, d, role)
 	for _, sg := range groups {
+		if !sg.want {
+			continue
+		}
 		d.Add(securityGroupName(role, sg.purpose), &ec2v1beta1.SecurityGroup{
 			Spec: ec2v1beta1.SecurityGroupSpec{ForProvider: ec2v1beta1.SecurityGroupParameters_2{
 				Region:              &rp.Region,
 				Name:                new(p.Names.Resource(role, sg.purpose)),
 				Description:         new(sg.description),
-				VPCIDSelector:       d.Select(vpcName(role)),
+				VPCID:               vpcID,
+				VPCIDSelector:       vpcSel,
 				RevokeRulesOnDelete: new(true),
 				Tags:                p.Tags(role, p.Names.Resource(role, sg.purpose)),
 			}},
 		})
 	}
 	// rule adds one TCP rule on a port; ingress and egress rules take the same parameters.
-	rule := func(ingress bool, name, sg, cidr string, port int, desc string) {
+	rule := func(ingress bool, name, sg string, to peer, port int, desc string) {
 		params := ec2v1beta1.SecurityGroupIngressRuleParameters{
-			Region:                  &rp.Region,
-			SecurityGroupIDSelector: d.Select(securityGroupName(role, sg)),
-			CidrIPv4:                new(cidr),
-			IPProtocol:              new("tcp"),
-			FromPort:                new(float64(port)),
-			ToPort:                  new(float64(port)),
-			Description:             new(desc),
-			Tags:                    p.Tags(role, p.Names.Resource(role, sg+"-"+name)),
+			Region:                            &rp.Region,
+			SecurityGroupIDSelector:           d.Select(securityGroupName(role, sg)),
+			IPProtocol:                        new("tcp"),
+			FromPort:                          new(float64(port)),
+			ToPort:                            new(float64(port)),
+			Description:                       new(desc),
+			ReferencedSecurityGroupIDSelector: to.sgSel,
+			Tags:                              p.Tags(role, p.Names.Resource(role, sg+"-"+name)),
+		}
+		if to.cidr != "" {
+			params.CidrIPv4 = new(to.cidr)
+		}
+		if to.sg != "" {
+			params.ReferencedSecurityGroupID = new(to.sg)
 		}
 		n := resourceName(role, "sgr", sg, name)
 		if ingress {
@@ -293,28 +389,68 @@ func buildSecurityGroups(p *xrPlan, rp regionPlan, d *desiredState) {
 		}
 		d.Add(n, &ec2v1beta1.SecurityGroupEgressRule{Spec: ec2v1beta1.SecurityGroupEgressRuleSpec{ForProvider: ec2v1beta1.SecurityGroupEgressRuleParameters(params)}})
 	}
-	ingress := func(name, sg, cidr string, port int, desc string) { rule(true, name, sg, cidr, port, desc) }
-	egress := func(name, sg, cidr string, port int, desc string) { rule(false, name, sg, cidr, port, desc) }
-	ingress("pg-vpc", sgDatabase, own, postgresPort, "PostgreSQL from this VPC")
-	ingress("pg-peer", sgDatabase, rp.PeerCIDR, postgresPort, "PostgreSQL from the peer VPC")
-	if !p.hostsLambdas(role) {
+	ingress := func(name, sg string, from peer, port int, desc string) { rule(true, name, sg, from, port, desc) }
+	egress := func(name string, to peer, port int, desc string) { rule(false, name, sgLambda, to, port, desc) }
+
+	if rp.Existing == nil {
+		ingress("pg-vpc", sgDatabase, peer{cidr: own}, postgresPort, "PostgreSQL from this VPC")
+		ingress("pg-peer", sgDatabase, peer{cidr: rp.PeerCIDR}, postgresPort, "PostgreSQL from the peer VPC")
+	} else {
+		// The team's VPC holds other workloads: only the failover path gets in, from this
+		// region by its security group, from the other region by the other VPC's CIDR.
+		if lambdas {
+			ingress("pg-lambda", sgDatabase, peer{sgSel: d.Select(securityGroupName(role, sgLambda))}, postgresPort, "PostgreSQL from the failover path's Lambdas")
+		}
+		if p.hostsLambdas(role.Peer()) {
+			ingress("pg-peer", sgDatabase, peer{cidr: rp.PeerCIDR}, postgresPort, "PostgreSQL from the failover path in the peer VPC")
+		}
+	}
+	for _, c := range p.Spec.Access.ClientCIDRs {
+		ingress("pg-cidr-"+ruleSuffix(c), sgDatabase, peer{cidr: c}, postgresPort, "PostgreSQL from clients "+c)
+	}
+	for _, sg := range p.regionAccess(role).SecurityGroupIDs {
+		ingress("pg-"+sg, sgDatabase, peer{sg: sg}, postgresPort, "PostgreSQL from members of "+sg)
+	}
+	if !lambdas {
 		return
 	}
-	ingress("https-vpc", sgEndpoints, own, 443, "HTTPS to the endpoints from this VPC")
-	egress("pg-vpc", sgLambda, own, postgresPort, "PostgreSQL in this VPC")
-	egress("pg-peer", sgLambda, rp.PeerCIDR, postgresPort, "PostgreSQL in the peer VPC")
+	if endpoints {
+		// Private DNS makes the endpoints answer for the whole VPC, so the whole VPC reaches them.
+		ingress("https-vpc", sgEndpoints, peer{cidr: own}, 443, "HTTPS to the endpoints from this VPC")
+	}
+	if rp.Existing == nil {
+		egress("pg-vpc", peer{cidr: own}, postgresPort, "PostgreSQL in this VPC")
+	} else {
+		egress("pg-db", peer{sgSel: d.Select(securityGroupName(role, sgDatabase))}, postgresPort, "PostgreSQL of this region's database")
+	}
+	egress("pg-peer", peer{cidr: rp.PeerCIDR}, postgresPort, "PostgreSQL in the peer VPC")
 	// AWS APIs without an interface endpoint here (RDS, Route53) are reached through NAT.
-	egress("https", sgLambda, anyIPv4, 443, "HTTPS to AWS APIs")
+	egress("https", peer{cidr: anyIPv4}, 443, "HTTPS to AWS APIs")
+}
+
+// regionAccess is the spec's access in a region.
+func (p *xrPlan) regionAccess(role Role) v1alpha1.RegionAccess {
+	if role == RoleDR {
+		return p.Spec.Access.DR
+	}
+	return p.Spec.Access.Primary
+}
+
+// ruleSuffix turns a CIDR into a part of a resource name: 10.50.0.0/16 is 10-50-0-0-16.
+func ruleSuffix(cidr string) string {
+	return strings.NewReplacer(".", "-", "/", "-").Replace(cidr)
 }
 
 func buildEndpoints(p *xrPlan, rp regionPlan, d *desiredState) {
 	role := rp.Role
 	for _, svc := range endpointServices {
 		ep := resourceName(role, "vpce", svc)
+		vpcID, vpcSel := vpcRef(p, d, role)
 		d.Add(ep, &ec2v1beta2.VPCEndpoint{
 			Spec: ec2v1beta2.VPCEndpointSpec{ForProvider: ec2v1beta2.VPCEndpointParameters{
 				Region:            &rp.Region,
-				VPCIDSelector:     d.Select(vpcName(role)),
+				VPCID:             vpcID,
+				VPCIDSelector:     vpcSel,
 				ServiceName:       new(fmt.Sprintf("com.amazonaws.%s.%s", rp.Region, svc)),
 				VPCEndpointType:   new("Interface"),
 				PrivateDNSEnabled: new(true),
@@ -338,6 +474,15 @@ func buildEndpoints(p *xrPlan, rp regionPlan, d *desiredState) {
 				}},
 			})
 		}
+		for _, id := range existingSubnetIDs(rp, tierLambda) {
+			d.Add(resourceName(role, "vpce", svc, id), &ec2v1beta1.VPCEndpointSubnetAssociation{
+				Spec: ec2v1beta1.VPCEndpointSubnetAssociationSpec{ForProvider: ec2v1beta1.VPCEndpointSubnetAssociationParameters{
+					Region:                &rp.Region,
+					VPCEndpointIDSelector: d.Select(ep),
+					SubnetID:              new(id),
+				}},
+			})
+		}
 	}
 }
 
@@ -348,24 +493,30 @@ func buildEndpoints(p *xrPlan, rp regionPlan, d *desiredState) {
 func buildPeering(p *xrPlan, o observedState, d *desiredState) {
 	pr, dr := p.Regions[RolePrimary], p.Regions[RoleDR]
 	drVPCID := vpcID(o, RoleDR)
+	if dr.Existing != nil {
+		drVPCID = dr.Existing.VPCID
+	}
 	if drVPCID == "" {
 		d.Wait(fmt.Sprintf("the DR VPC's id (%s), to request the VPC peering", vpcName(RoleDR)))
 		return
 	}
+	prVPCID, prVPCSel := vpcRef(p, d, RolePrimary)
 	d.Add(peeringName(), &ec2v1beta2.VPCPeeringConnection{
 		Spec: ec2v1beta2.VPCPeeringConnectionSpec{ForProvider: ec2v1beta2.VPCPeeringConnectionParameters{
 			Region:        &pr.Region,
-			VPCIDSelector: d.Select(vpcName(RolePrimary)),
+			VPCID:         prVPCID,
+			VPCIDSelector: prVPCSel,
 			PeerVPCID:     new(drVPCID),
 			PeerRegion:    new(dr.Region),
 			Tags:          p.Tags(RolePrimary, p.Names.Resource(RolePrimary, "peering")),
 		}},
 	})
-	for _, rt := range privateRouteTables(p, RolePrimary) {
-		d.Add(resource.Name(string(rt)+"-peer"), &ec2v1beta2.Route{
+	for _, rt := range peerRouteTables(p, d, RolePrimary) {
+		d.Add(rt.name, &ec2v1beta2.Route{
 			Spec: ec2v1beta2.RouteSpec{ForProvider: ec2v1beta2.RouteParameters{
 				Region:                         &pr.Region,
-				RouteTableIDSelector:           d.Select(rt),
+				RouteTableID:                   rt.id,
+				RouteTableIDSelector:           rt.sel,
 				DestinationCidrBlock:           new(pr.PeerCIDR),
 				VPCPeeringConnectionIDSelector: d.Select(peeringName()),
 			}},
@@ -385,14 +536,40 @@ func buildPeering(p *xrPlan, o observedState, d *desiredState) {
 			Tags:                   p.Tags(RoleDR, p.Names.Resource(RoleDR, "peering")),
 		}},
 	})
-	for _, rt := range privateRouteTables(p, RoleDR) {
-		d.Add(resource.Name(string(rt)+"-peer"), &ec2v1beta2.Route{
+	for _, rt := range peerRouteTables(p, d, RoleDR) {
+		d.Add(rt.name, &ec2v1beta2.Route{
 			Spec: ec2v1beta2.RouteSpec{ForProvider: ec2v1beta2.RouteParameters{
 				Region:                 &dr.Region,
-				RouteTableIDSelector:   d.Select(rt),
+				RouteTableID:           rt.id,
+				RouteTableIDSelector:   rt.sel,
 				DestinationCidrBlock:   new(dr.PeerCIDR),
 				VPCPeeringConnectionID: new(pcxID),
 			}},
 		})
 	}
+}
+
+// peerRoute is a route table that gets a route to the peer VPC, and its route's resource name.
+type peerRoute struct {
+	name resource.Name
+	id   *string
+	sel  *xpv1.Selector
+}
+
+// peerRouteTables are a region's route tables that route to the peer: the composed private
+// ones, or the team's given ones.
+func peerRouteTables(p *xrPlan, d *desiredState, role Role) []peerRoute {
+	if e := p.Regions[role].Existing; e != nil {
+		out := make([]peerRoute, 0, len(e.RouteTableIDs))
+		for _, id := range e.RouteTableIDs {
+			out = append(out, peerRoute{name: resourceName(role, "route", id, "peer"), id: new(id)})
+		}
+		return out
+	}
+	tables := privateRouteTables(p, role)
+	out := make([]peerRoute, 0, len(tables))
+	for _, rt := range tables {
+		out = append(out, peerRoute{name: resource.Name(string(rt) + "-peer"), sel: d.Select(rt)})
+	}
+	return out
 }

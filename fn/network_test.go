@@ -661,3 +661,76 @@ func TestNetworkFollowsFailoverPath(t *testing.T) {
 		})
 	}
 }
+
+// TestExistingNetwork checks Existing mode over a whole converged graph: no network of our own
+// (no VPC, subnet, NAT gateway, internet gateway, EIP or route table), and everything that sits
+// in a network names the team's VPC and subnets, by id or by the labels given.
+func TestExistingNetwork(t *testing.T) {
+	connected := strings.Replace(strings.Replace(existingSpec(""), `"Peer"`, `"Connected"`, 1), `"Create"`, `"Existing"`, 1)
+	cases := map[string]struct {
+		reason    string
+		spec      string
+		wantKinds map[string]int // network kinds composed and how many
+	}{
+		"Peer": {
+			reason:    "Peered by the function, endpoints created: a peering, its accepter, one route per given route table, the endpoints with one subnet association per given Lambda subnet.",
+			spec:      existingSpec(""),
+			wantKinds: map[string]int{"VPCPeeringConnection": 1, "VPCPeeringConnectionAccepter": 1, "Route": 2, "VPCEndpoint": 4, "VPCEndpointSubnetAssociation": 8, "VPCEndpointSecurityGroupAssociation": 4, "SecurityGroup": 4},
+		},
+		"Connected": {
+			reason:    "Already connected, endpoints existing: security groups only.",
+			spec:      connected,
+			wantKinds: map[string]int{"SecurityGroup": 3},
+		},
+	}
+	networkKinds := []string{"VPC", "Subnet", "InternetGateway", "EIP", "NATGateway", "RouteTable", "RouteTableAssociation", "Route", "VPCPeeringConnection", "VPCPeeringConnectionAccepter", "VPCEndpoint", "VPCEndpointSubnetAssociation", "VPCEndpointSecurityGroupAssociation", "SecurityGroup"}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			observed := converge(t, testInput, testXR(tc.spec), 0)
+			got := map[string]int{}
+			objs := map[string]map[string]any{}
+			for n, j := range observed {
+				o := mustMap(t, j)
+				objs[n] = o
+				if k, _ := o["kind"].(string); slices.Contains(networkKinds, k) {
+					got[k]++
+				}
+			}
+			if diff := cmp.Diff(tc.wantKinds, got); diff != "" {
+				t.Errorf("\n%s\nnetwork kinds composed: -want, +got:\n%s", tc.reason, diff)
+			}
+			checks := []struct {
+				resource, path string
+				want           any
+			}{
+				{"primary-db-subnet-group", "spec.forProvider.subnetIds", []any{"subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"}},
+				{"dr-db-subnet-group", "spec.forProvider.subnetIdSelector", map[string]any{"matchLabels": map[string]any{"net.example.org/tier": "database"}}},
+				{"dr-lambda-failover", "spec.forProvider.vpcConfig.subnetIds", []any{"subnet-0f1e2d3c4b5a60011", "subnet-0f1e2d3c4b5a60012"}},
+				{"primary-sg-database", "spec.forProvider.vpcId", "vpc-0a1b2c3d4e5f60718"},
+				{"dr-sg-lambda", "spec.forProvider.vpcId", "vpc-0f1e2d3c4b5a69788"},
+				{"primary-dns-zone", "spec.forProvider.vpc", []any{
+					map[string]any{"vpcId": "vpc-0a1b2c3d4e5f60718", "vpcRegion": "us-east-1"},
+					map[string]any{"vpcId": "vpc-0f1e2d3c4b5a69788", "vpcRegion": "us-east-2"},
+				}},
+			}
+			for _, c := range checks {
+				o, ok := objs[c.resource]
+				if !ok {
+					t.Errorf("%s not composed", c.resource)
+					continue
+				}
+				if diff := cmp.Diff(c.want, get(o, c.path)); diff != "" {
+					t.Errorf("\n%s\n%s %s: -want, +got:\n%s", tc.reason, c.resource, c.path, diff)
+				}
+			}
+			if name == "Peer" {
+				if diff := cmp.Diff("vpc-0f1e2d3c4b5a69788", get(objs["primary-peering"], "spec.forProvider.peerVpcId")); diff != "" {
+					t.Errorf("the peering's peer VPC: -want, +got:\n%s", diff)
+				}
+				if diff := cmp.Diff("rtb-0f1e2d3c4b5a60021", get(objs["dr-route-rtb-0f1e2d3c4b5a60021-peer"], "spec.forProvider.routeTableId")); diff != "" {
+					t.Errorf("the DR route's table: -want, +got:\n%s", diff)
+				}
+			}
+		})
+	}
+}

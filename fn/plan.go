@@ -1,7 +1,9 @@
 package fn
 
 import (
+	"fmt"
 	"maps"
+	"net/netip"
 
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 
@@ -63,6 +65,9 @@ type regionPlan struct {
 	AZs      []string
 	Net      networkPlan
 	PeerCIDR string
+	// Existing is the team's network in Existing mode, nil in Managed mode. Net.VPC is its
+	// CIDR then, and AZs and subnets are the team's.
+	Existing *v1alpha1.ExistingRegionNetwork
 }
 
 // newPlan computes the plan of a validated spec.
@@ -77,6 +82,9 @@ func newPlan(xrName, claimName string, s v1alpha1.XPostgresDRSpec, in *inputv1al
 		p.ProviderConfig = defaultProviderConfigName
 	}
 	n := s.Network
+	if n.Mode == v1alpha1.NetworkExisting && n.Existing != nil {
+		return p, planExisting(p, s)
+	}
 	for _, r := range []struct {
 		role         Role
 		region, cidr string
@@ -98,6 +106,29 @@ func newPlan(xrName, claimName string, s v1alpha1.XPostgresDRSpec, in *inputv1al
 	}
 	return p, nil
 }
+
+// planExisting plans the regions of an Existing network: its VPCs' CIDRs, no subnets of ours.
+func planExisting(p *xrPlan, s v1alpha1.XPostgresDRSpec) error {
+	e := s.Network.Existing
+	for _, r := range []struct {
+		role      Role
+		region    string
+		net, peer *v1alpha1.ExistingRegionNetwork
+	}{
+		{RolePrimary, s.Regions.Primary, &e.Primary, &e.DR},
+		{RoleDR, s.Regions.DR, &e.DR, &e.Primary},
+	} {
+		vpc, err := netip.ParsePrefix(r.net.CIDRBlock)
+		if err != nil {
+			return fmt.Errorf("cannot parse %q as an IPv4 CIDR such as 10.20.0.0/16", r.net.CIDRBlock)
+		}
+		p.Regions[r.role] = regionPlan{Role: r.role, Region: r.region, Net: networkPlan{VPC: vpc.Masked()}, PeerCIDR: r.peer.CIDRBlock, Existing: r.net}
+	}
+	return nil
+}
+
+// Existing reports whether the databases live in the team's own network.
+func (p *xrPlan) Existing() bool { return p.Regions[RolePrimary].Existing != nil }
 
 // Tags returns the tags of an AWS resource: the Input's default tags, then the function's own.
 func (p *xrPlan) Tags(role Role, name string) map[string]*string {

@@ -113,6 +113,7 @@ func validateSpec(s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) field.Err
 
 	errs = append(errs, validatePostgres(sp.Child("postgres"), s.Postgres, in)...)
 	errs = append(errs, validateNetwork(sp.Child("network"), s)...)
+	errs = append(errs, validateAccess(sp.Child("access"), s.Access)...)
 
 	bp := sp.Child("backups")
 	if d := s.Backups.NoncurrentVersionDays; d < 1 || d > 3650 {
@@ -246,6 +247,13 @@ func validateParameters(path *field.Path, params map[string]string) field.ErrorL
 func validateNetwork(np *field.Path, s v1alpha1.XPostgresDRSpec) field.ErrorList {
 	var errs field.ErrorList
 	n := s.Network
+	switch n.Mode {
+	case v1alpha1.NetworkManaged:
+	case v1alpha1.NetworkExisting:
+		return validateExisting(np.Child("existing"), n.Existing)
+	default:
+		return field.ErrorList{field.NotSupported(np.Child("mode"), n.Mode, []string{string(v1alpha1.NetworkManaged), string(v1alpha1.NetworkExisting)})}
+	}
 	if n.AZCount < 2 || n.AZCount > maxAZs {
 		errs = append(errs, field.Invalid(np.Child("azCount"), n.AZCount, fmt.Sprintf("must be 2 to %d: Multi-AZ needs subnets in at least two zones", maxAZs)))
 	}

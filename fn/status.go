@@ -179,8 +179,11 @@ func regionStatus(p *xrPlan, o observedState, st failoverState, role Role) v1alp
 	if o.Exists(bucketName(role)) {
 		rs.Bucket = bucketAWSName(p, o, role)
 	}
+	if rp.Existing != nil {
+		rs.VPCID = rp.Existing.VPCID
+	}
 	for _, tier := range tiers {
-		var ids []string
+		ids := existingSubnetIDs(rp, tier)
 		for _, az := range rp.AZs {
 			if id := subnetID(o, subnetName(role, tier, az)); id != "" {
 				ids = append(ids, id)

@@ -53,6 +53,9 @@ func (s *XPostgresDRSpec) Default() {
 	setString(&p.Username, DefaultUsername)
 
 	n := &s.Network
+	if n.Mode == "" {
+		n.Mode = NetworkManaged
+	}
 	setString(&n.PrimaryCIDR, DefaultPrimaryCIDR)
 	setString(&n.DRCIDR, DefaultDRCIDR)
 	setInt(&n.SubnetPrefix, DefaultSubnetPrefix)

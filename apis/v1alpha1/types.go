@@ -65,6 +65,13 @@ type XPostgresDRSpec struct {
 	// +optional
 	Network Network `json:"network,omitempty"`
 
+	// Access says which clients reach the databases on 5432 and in which VPCs the writer's
+	// stable name resolves. Without it, only the failover path and (in Managed mode) the two
+	// VPCs reach the databases.
+	// +kubebuilder:default={}
+	// +optional
+	Access Access `json:"access,omitempty"`
+
 	// Backups configures the S3 backup buckets.
 	// +kubebuilder:default={}
 	// +optional
@@ -187,10 +194,25 @@ type Postgres struct {
 	Parameters map[string]string `json:"parameters,omitempty"`
 }
 
-// Network configures the VPCs of both regions.
+// Network configures the VPCs of both regions: Managed (the function builds them) or Existing
+// (the team's own VPCs and subnets).
+// +kubebuilder:validation:XValidation:rule="!has(self.mode) || self.mode != 'Existing' || has(self.existing)",message="spec.network.existing is required when spec.network.mode is Existing: give each region's VPC and subnets"
 // +kubebuilder:validation:XValidation:rule="!has(self.primaryCIDR) || !has(self.drCIDR) || self.primaryCIDR != self.drCIDR",message="spec.network.primaryCIDR and spec.network.drCIDR must differ: peered VPCs cannot overlap"
 // +kubebuilder:validation:XValidation:rule="!has(self.natGateways) || !has(self.azCount) || self.natGateways <= self.azCount",message="spec.network.natGateways must not exceed spec.network.azCount"
 type Network struct {
+	// Mode is Managed (the function builds a VPC in each region, peered) or Existing (the
+	// databases and Lambdas go into the VPCs and subnets spec.network.existing gives; the
+	// function composes no VPC, subnet, NAT gateway, internet gateway or route table). The
+	// fields below Existing apply to Managed only.
+	// +kubebuilder:validation:Enum=Managed;Existing
+	// +kubebuilder:default=Managed
+	// +optional
+	Mode NetworkMode `json:"mode,omitempty"`
+
+	// Existing names the team's networks, required in Existing mode.
+	// +optional
+	Existing *ExistingNetwork `json:"existing,omitempty"`
+
 	// PrimaryCIDR is the IPv4 CIDR of the primary region's VPC.
 	// +kubebuilder:validation:Pattern=`^([0-9]{1,3}\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$`
 	// +kubebuilder:default="10.0.0.0/16"
@@ -235,6 +257,153 @@ type Network struct {
 	// +kubebuilder:validation:MaxItems=6
 	// +optional
 	DRAZs []string `json:"drAZs,omitempty"`
+}
+
+// NetworkMode says who owns the VPCs.
+type NetworkMode string
+
+// Network modes.
+const (
+	NetworkManaged  NetworkMode = "Managed"
+	NetworkExisting NetworkMode = "Existing"
+)
+
+// Connectivity says how the two existing VPCs reach each other.
+type Connectivity string
+
+// Connectivities.
+const (
+	// ConnectivityConnected: the VPCs are connected already (a peering or a transit gateway,
+	// with routes both ways); the function adds nothing.
+	ConnectivityConnected Connectivity = "Connected"
+	// ConnectivityPeer: the function peers the two VPCs and adds the routes to the route
+	// tables each region gives.
+	ConnectivityPeer Connectivity = "Peer"
+)
+
+// Endpoints says whether the Lambdas' VPC has the interface endpoints they use.
+type Endpoints string
+
+// Endpoint choices.
+const (
+	// EndpointsExisting: the VPC has them (or the Lambda subnets reach the public endpoints
+	// through NAT); the function adds none.
+	EndpointsExisting Endpoints = "Existing"
+	// EndpointsCreate: the function adds them, with private DNS, which then answers for the
+	// whole VPC.
+	EndpointsCreate Endpoints = "Create"
+)
+
+// ExistingNetwork is the team's network in both regions.
+// +kubebuilder:validation:XValidation:rule="self.connectivity != 'Peer' || (has(self.primary.routeTableIDs) && has(self.dr.routeTableIDs))",message="spec.network.existing.primary.routeTableIDs and dr.routeTableIDs are required when connectivity is Peer: name the route tables of the subnets that talk across the peering"
+// +kubebuilder:validation:XValidation:rule="self.primary.vpcID != self.dr.vpcID",message="spec.network.existing.primary.vpcID and dr.vpcID must differ: a VPC lives in one region"
+type ExistingNetwork struct {
+	// Primary is the network in spec.regions.primary.
+	Primary ExistingRegionNetwork `json:"primary"`
+
+	// DR is the network in spec.regions.dr.
+	DR ExistingRegionNetwork `json:"dr"`
+
+	// Connectivity is Connected (the VPCs already reach each other, by peering or a transit
+	// gateway) or Peer (the function peers them and routes the given route tables).
+	// +kubebuilder:validation:Enum=Connected;Peer
+	Connectivity Connectivity `json:"connectivity"`
+
+	// InterfaceEndpoints is Existing (the Lambda subnets already reach Secrets Manager,
+	// CloudWatch, CloudWatch Logs and SNS, by interface endpoints or NAT) or Create (the
+	// function adds those interface endpoints with private DNS to the VPC the failover path
+	// runs in; private DNS then answers for every workload in that VPC).
+	// +kubebuilder:validation:Enum=Existing;Create
+	InterfaceEndpoints Endpoints `json:"interfaceEndpoints"`
+}
+
+// ExistingRegionNetwork is one region's existing VPC and subnets.
+type ExistingRegionNetwork struct {
+	// VPCID is the VPC's id, e.g. vpc-0123456789abcdef0. It cannot change while a database
+	// lives in it.
+	// +kubebuilder:validation:Pattern=`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`
+	VPCID string `json:"vpcID"`
+
+	// CIDRBlock is the VPC's IPv4 CIDR (its primary block): the other region's Lambdas
+	// connect from it, and a Peer connectivity routes to it.
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,3}\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$`
+	CIDRBlock string `json:"cidrBlock"`
+
+	// DatabaseSubnets are the private subnets of the DB subnet group, in at least two
+	// availability zones.
+	DatabaseSubnets SubnetSelection `json:"databaseSubnets"`
+
+	// LambdaSubnets are the private subnets the Lambdas run in when the failover path lives
+	// in this region. They need a way to Secrets Manager, CloudWatch, CloudWatch Logs and SNS
+	// (interface endpoints or NAT), and NAT (or a transit gateway to it) for RDS and Route53,
+	// which are called by their public endpoints.
+	LambdaSubnets SubnetSelection `json:"lambdaSubnets"`
+
+	// RouteTableIDs are the route tables that get a route to the other region's VPC over the
+	// peering, when connectivity is Peer: those of the database and Lambda subnets.
+	// +kubebuilder:validation:MaxItems=20
+	// +kubebuilder:validation:items:Pattern=`^rtb-([0-9a-f]{8}|[0-9a-f]{17})$`
+	// +optional
+	RouteTableIDs []string `json:"routeTableIDs,omitempty"`
+}
+
+// SubnetSelection chooses subnets by id, or by the labels of the provider-aws Subnet managed
+// resources that stand for them (a platform's network Composition labels its subnets so).
+// +kubebuilder:validation:XValidation:rule="has(self.ids) != has(self.matchLabels)",message="give either ids or matchLabels, not both"
+type SubnetSelection struct {
+	// IDs are subnet ids, e.g. subnet-0123456789abcdef0.
+	// +kubebuilder:validation:MinItems=2
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Pattern=`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`
+	// +optional
+	IDs []string `json:"ids,omitempty"`
+
+	// MatchLabels selects the ec2.aws.upbound.io Subnet managed resources carrying all these
+	// labels. Crossplane references match Kubernetes labels; AWS tags cannot be queried.
+	// +kubebuilder:validation:MinProperties=1
+	// +optional
+	MatchLabels map[string]string `json:"matchLabels,omitempty"`
+}
+
+// Access says which clients reach the databases and where their name resolves.
+type Access struct {
+	// ClientCIDRs are the IPv4 ranges allowed to connect to 5432 on the writer and the
+	// replica in both regions, e.g. the application VPCs' or their pod subnets' CIDRs.
+	// 0.0.0.0/0 is refused.
+	// +kubebuilder:validation:MaxItems=40
+	// +kubebuilder:validation:XValidation:rule="self.all(c, !c.endsWith('/0'))",message="spec.access.clientCIDRs must not hold a /0 range such as 0.0.0.0/0: name the clients' own ranges"
+	// +kubebuilder:validation:items:Pattern=`^([0-9]{1,3}\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$`
+	// +optional
+	ClientCIDRs []string `json:"clientCIDRs,omitempty"`
+
+	// Primary is the access in spec.regions.primary.
+	// +kubebuilder:default={}
+	// +optional
+	Primary RegionAccess `json:"primary,omitempty"`
+
+	// DR is the access in spec.regions.dr.
+	// +kubebuilder:default={}
+	// +optional
+	DR RegionAccess `json:"dr,omitempty"`
+}
+
+// RegionAccess is the access in one region.
+type RegionAccess struct {
+	// SecurityGroupIDs are security groups of this region whose members may connect to 5432 on
+	// this region's database, e.g. an EKS cluster's node or pod security group. A security
+	// group of another region cannot be referenced.
+	// +kubebuilder:validation:MaxItems=15
+	// +kubebuilder:validation:items:Pattern=`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`
+	// +optional
+	SecurityGroupIDs []string `json:"securityGroupIDs,omitempty"`
+
+	// ZoneVPCIDs are VPCs of this region the private zone is associated with, so that the
+	// writer's stable name (spec.failover.recordName in spec.failover.zoneName) resolves in
+	// them. The VPCs the databases live in are always associated.
+	// +kubebuilder:validation:MaxItems=20
+	// +kubebuilder:validation:items:Pattern=`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`
+	// +optional
+	ZoneVPCIDs []string `json:"zoneVPCIDs,omitempty"`
 }
 
 // Backups configures the S3 backup buckets of both regions.
