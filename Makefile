@@ -130,3 +130,4 @@ generate: $(CONTROLLER_GEN)
 	@mkdir -p $(OUT)/crds
 	$(CONTROLLER_GEN) crd paths=./apis/... output:crd:dir=$(OUT)/crds
 	$(GO) run ./hack/xrdgen $(OUT)/crds/pgdr.io_xpostgresdrs.yaml > apis/definition.yaml
+	$(GO) run ./hack/xrdgen $(OUT)/crds/pgdr.io_postgresdrs.yaml > apis/definition-namespaced.yaml

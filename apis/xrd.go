@@ -16,8 +16,11 @@ var ConnectionSecretKeys = []string{ //nolint:gochecknoglobals // A constant lis
 	"endpoint", "endpointSSLMode", "instanceEndpoint", "instanceEndpointSSLMode", "readerEndpoint", "port", "username", "password", "database",
 }
 
-// CompositionName is the name of the Composition the XRD defaults to.
-const CompositionName = "xpostgresdrs.pgdr.io"
+// Composition names: each XRD defaults to its own.
+const (
+	CompositionName           = "xpostgresdrs.pgdr.io"
+	NamespacedCompositionName = "postgresdrs.pgdr.io"
+)
 
 // printerColumns are shown by kubectl get for the XR and the claim.
 var printerColumns = []map[string]any{ //nolint:gochecknoglobals // A constant list.
@@ -27,9 +30,10 @@ var printerColumns = []map[string]any{ //nolint:gochecknoglobals // A constant l
 	{"name": "DR", "type": "string", "jsonPath": ".spec.regions.dr"},
 }
 
-// WrapXRD turns the CRD controller-gen generates from the v1alpha1 types into the Composite
-// Resource Definition of the XR and its claim: the CRD's schema of spec and status becomes the
-// XRD's, so the Go types stay the one source of truth.
+// WrapXRD turns a CRD controller-gen generates from the v1alpha1 types into its Composite
+// Resource Definition: XPostgresDR's into the LegacyCluster XRD with the claim, PostgresDR's into
+// the Namespaced apiextensions.crossplane.io/v2 XRD (no claim, no connection secret). The CRD's
+// schema of spec and status becomes the XRD's, so the Go types stay the one source of truth.
 func WrapXRD(crdYAML []byte) ([]byte, error) {
 	crd := map[string]any{}
 	if err := yaml.Unmarshal(crdYAML, &crd); err != nil {
@@ -50,6 +54,35 @@ func WrapXRD(crdYAML []byte) ([]byte, error) {
 	if props["spec"] == nil || props["status"] == nil {
 		return nil, fmt.Errorf("the %s schema has no spec or status", v1alpha1.Version)
 	}
+	version := map[string]any{
+		"name":                     v1alpha1.Version,
+		"served":                   true,
+		"referenceable":            true,
+		"additionalPrinterColumns": printerColumns,
+		"schema": map[string]any{"openAPIV3Schema": map[string]any{
+			"type":        "object",
+			"description": schema["description"],
+			"required":    []any{"spec"},
+			"properties": map[string]any{
+				"spec":   props["spec"],
+				"status": props["status"],
+			},
+		}},
+	}
+	if kind, _ := dig(crd, "spec", "names", "kind").(string); kind == v1alpha1.NamespacedKind {
+		return encodeXRD(map[string]any{
+			"apiVersion": "apiextensions.crossplane.io/v2",
+			"kind":       "CompositeResourceDefinition",
+			"metadata":   map[string]any{"name": "postgresdrs." + v1alpha1.Group},
+			"spec": map[string]any{
+				"scope":                 "Namespaced",
+				"group":                 v1alpha1.Group,
+				"names":                 map[string]any{"kind": v1alpha1.NamespacedKind, "plural": "postgresdrs", "categories": []any{"crossplane", "pgdr"}},
+				"defaultCompositionRef": map[string]any{"name": NamespacedCompositionName},
+				"versions":              []any{version},
+			},
+		})
+	}
 	xrd := map[string]any{
 		"apiVersion": "apiextensions.crossplane.io/v1",
 		"kind":       "CompositeResourceDefinition",
@@ -61,23 +94,13 @@ func WrapXRD(crdYAML []byte) ([]byte, error) {
 			"claimNames":            map[string]any{"kind": v1alpha1.ClaimKind, "plural": "postgresdrclaims", "categories": []any{"pgdr"}},
 			"connectionSecretKeys":  ConnectionSecretKeys,
 			"defaultCompositionRef": map[string]any{"name": CompositionName},
-			"versions": []any{map[string]any{
-				"name":                     v1alpha1.Version,
-				"served":                   true,
-				"referenceable":            true,
-				"additionalPrinterColumns": printerColumns,
-				"schema": map[string]any{"openAPIV3Schema": map[string]any{
-					"type":        "object",
-					"description": schema["description"],
-					"required":    []any{"spec"},
-					"properties": map[string]any{
-						"spec":   props["spec"],
-						"status": props["status"],
-					},
-				}},
-			}},
+			"versions":              []any{version},
 		},
 	}
+	return encodeXRD(xrd)
+}
+
+func encodeXRD(xrd map[string]any) ([]byte, error) {
 	out, err := yaml.Marshal(xrd)
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode XRD: %w", err)

@@ -33,15 +33,19 @@ func TestGeneratedFilesFresh(t *testing.T) {
 	run("crd", "paths=./apis/...", "output:crd:dir="+filepath.Join(dir, "xr"))
 	run("crd", "paths=./input/...", "output:crd:dir="+filepath.Join(dir, "input"))
 
-	crd, err := os.ReadFile(filepath.Join(dir, "xr", "pgdr.io_xpostgresdrs.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	wrap := func(crd string) []byte {
+		t.Helper()
+		got, err := WrapXRD(mustRead(t, filepath.Join(dir, "xr", crd)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
 	}
-	gotXRD, err := WrapXRD(crd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for file, got := range map[string][]byte{"definition.yaml": gotXRD, "../package/input/fn.pgdr.io_inputs.yaml": mustRead(t, filepath.Join(dir, "input", "fn.pgdr.io_inputs.yaml"))} {
+	for file, got := range map[string][]byte{
+		"definition.yaml":                         wrap("pgdr.io_xpostgresdrs.yaml"),
+		"definition-namespaced.yaml":              wrap("pgdr.io_postgresdrs.yaml"),
+		"../package/input/fn.pgdr.io_inputs.yaml": mustRead(t, filepath.Join(dir, "input", "fn.pgdr.io_inputs.yaml")),
+	} {
 		want := mustRead(t, file)
 		if diff := cmp.Diff(string(want), string(got)); diff != "" {
 			t.Errorf("%s is stale: run make generate (-committed, +generated):\n%s", file, diff)

@@ -161,7 +161,7 @@ const (
 
 // groupKind returns an object's group/kind.
 func groupKind(o *unstructured.Unstructured) string {
-	return o.GroupVersionKind().Group + "/" + o.GetKind()
+	return clusterGVK(o.GroupVersionKind()).Group + "/" + o.GetKind()
 }
 
 // A link is one use of a resource by another: through the user's field, of target.

@@ -48,6 +48,9 @@ func installProviderCRDs(ctx context.Context, t *testing.T, e *env) map[schema.G
 		m, _ := filepath.Glob(filepath.Join(dir, g+".aws.upbound.io_*.yaml"))
 		files = append(files, m...)
 	}
+	// The namespaced kinds: only those the Configuration's activation policy activates (what a
+	// SafeStart provider would install for it), and the namespaced provider configs.
+	files = append(files, activatedCRDs(t, e, dir)...)
 	if len(files) == 0 {
 		t.Fatalf("no provider-aws CRDs in %s", dir)
 	}
@@ -67,6 +70,9 @@ func installProviderCRDs(ctx context.Context, t *testing.T, e *env) map[schema.G
 				if err != nil {
 					errs <- err
 					continue
+				}
+				if gvk.Group == "aws.m.upbound.io" {
+					continue // provider configs: no managed resource for the stand-in to play
 				}
 				mu.Lock()
 				kinds[gvk] = gvr
@@ -94,7 +100,7 @@ func installProviderCRDs(ctx context.Context, t *testing.T, e *env) map[schema.G
 		}
 		established := 0
 		for _, c := range l.Items {
-			if !strings.HasSuffix(c.GetName(), ".aws.upbound.io") {
+			if !strings.HasSuffix(c.GetName(), ".aws.upbound.io") && !strings.HasSuffix(c.GetName(), ".aws.m.upbound.io") {
 				continue
 			}
 			conds, _, _ := unstructured.NestedSlice(c.Object, "status", "conditions")
@@ -112,6 +118,28 @@ func installProviderCRDs(ctx context.Context, t *testing.T, e *env) map[schema.G
 	e.mapper.Reset()
 	e.mark("%d provider-aws CRDs of %d groups established: %v", len(files), len(groups), groups)
 	return kinds
+}
+
+// activatedCRDs are the CRD files of the namespaced kinds apis/activation.yaml activates (each
+// named <plural>.<group>, the file <group>_<plural>.yaml) and of aws.m.upbound.io's
+// ProviderConfig and ClusterProviderConfig.
+func activatedCRDs(t *testing.T, e *env, dir string) []string {
+	t.Helper()
+	policy := readYAML(t, filepath.Join(e.root, "apis", "activation.yaml"))[0]
+	names, _, _ := unstructured.NestedStringSlice(policy.Object, "spec", "activate")
+	if len(names) == 0 {
+		t.Fatal("apis/activation.yaml activates nothing")
+	}
+	files := []string{filepath.Join(dir, "aws.m.upbound.io_providerconfigs.yaml"), filepath.Join(dir, "aws.m.upbound.io_clusterproviderconfigs.yaml")}
+	for _, n := range names {
+		plural, group, _ := strings.Cut(n, ".")
+		f := filepath.Join(dir, group+"_"+plural+".yaml")
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("apis/activation.yaml activates %s, which provider-aws has no CRD for: %v", n, err)
+		}
+		files = append(files, f)
+	}
+	return files
 }
 
 // createCRD creates one CRD with its newest version as the storage version.

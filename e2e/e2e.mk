@@ -25,7 +25,8 @@ CFG_XPKG        := $(XPKG_DIR)/$(CFG_NAME).xpkg
 FN_SRCS          = $(shell find . -name '*.go' -not -path './_output/*' -not -path './e2e/*' -not -path './tools/*' \
                      -not -path './lambda/*' -not -name '*_test.go') go.mod go.sum
 PKG_SRCS         = package/crossplane.yaml $(wildcard package/input/*.yaml) $(wildcard examples/*.yaml)
-CFG_SRCS         = crossplane.yaml apis/definition.yaml apis/composition.yaml $(wildcard examples/*.yaml)
+CFG_API          = apis/definition.yaml apis/composition.yaml apis/definition-namespaced.yaml apis/composition-namespaced.yaml apis/activation.yaml
+CFG_SRCS         = crossplane.yaml $(CFG_API) $(wildcard examples/*.yaml) $(wildcard examples/namespaced/*.yaml)
 PROVIDER_CRDS    = $(shell $(GO) env GOMODCACHE)/github.com/upbound/provider-aws/v2@v2.5.0/package/crds
 # The provider-aws API groups the function composes: the cluster-scoped API packages it imports.
 PROVIDER_GROUPS  = $(shell $(GO) list -deps . | sed -n 's|^github.com/upbound/provider-aws/v2/apis/cluster/\([a-z0-9]*\)/.*|\1|p' | sort -u)
@@ -78,12 +79,13 @@ $(XPKG_DIR)/$(FN_NAME)-%.xpkg: $(XPKG_DIR)/$(FN_NAME)-image-%.tar $(PKG_SRCS) $(
 	$(CROSSPLANE) xpkg build --package-root=package --examples-root=examples \
 	  --embed-runtime-image-tarball=$< --package-file=$@
 
-# The Configuration package: crossplane.yaml and the XRD and Composition only (the rest of the
+# The Configuration package: crossplane.yaml, both XRDs and Compositions (the claim's and the
+# namespaced PostgresDR's) and the activation policy of the namespaced kinds only (the rest of the
 # repository is not package content), staged in a folder of its own.
 $(CFG_XPKG): $(CFG_SRCS) $(CROSSPLANE)
 	@rm -rf $(XPKG_DIR)/configuration-root && mkdir -p $(XPKG_DIR)/configuration-root/apis
 	cp crossplane.yaml $(XPKG_DIR)/configuration-root/
-	cp apis/definition.yaml apis/composition.yaml $(XPKG_DIR)/configuration-root/apis/
+	cp $(CFG_API) $(XPKG_DIR)/configuration-root/apis/
 	$(CROSSPLANE) xpkg build --package-root=$(XPKG_DIR)/configuration-root --examples-root=examples --package-file=$@
 
 xpkg-build: $(FN_XPKGS) $(CFG_XPKG)

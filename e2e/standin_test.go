@@ -126,7 +126,38 @@ type ruleHit struct {
 
 type key struct {
 	gvr  schema.GroupVersionResource
+	ns   string // "" for a cluster-scoped kind
 	name string
+}
+
+// keyOf is an object's key.
+func keyOf(gvr schema.GroupVersionResource, o *unstructured.Unstructured) key {
+	return key{gvr: gvr, ns: o.GetNamespace(), name: o.GetName()}
+}
+
+// storeKey is the informer store's key of an object.
+func (k key) storeKey() string {
+	if k.ns == "" {
+		return k.name
+	}
+	return k.ns + "/" + k.name
+}
+
+// clusterGVK is the cluster-scoped provider-aws kind a namespaced one (*.aws.m.upbound.io) stands
+// for: AWS behaves the same whichever API asked, so the stand-in's rules name only the former.
+func clusterGVK(gvk schema.GroupVersionKind) schema.GroupVersionKind {
+	if svc, ok := strings.CutSuffix(gvk.Group, ".aws.m.upbound.io"); ok {
+		gvk.Group = svc + ".aws.upbound.io"
+	}
+	return gvk
+}
+
+// resourceFor is the client of an object's kind, in its namespace when it has one.
+func (s *standIn) resourceFor(k key) dynamic.ResourceInterface {
+	if k.ns == "" {
+		return s.dyn.Resource(k.gvr)
+	}
+	return s.dyn.Resource(k.gvr).Namespace(k.ns)
 }
 
 // newStandIn watches every given managed resource kind.
@@ -145,11 +176,11 @@ func newStandIn(dyn dynamic.Interface, kube kubernetes.Interface, kinds map[sche
 		switched: map[string]*switchover{},
 	}
 	for gvk, gvr := range kinds {
-		s.kinds[gvr] = gvk
+		s.kinds[gvr] = clusterGVK(gvk)
 		gvr := gvr
 		enqueue := func(o any) {
 			if u, ok := o.(*unstructured.Unstructured); ok {
-				s.queue.Add(key{gvr: gvr, name: u.GetName()})
+				s.queue.Add(keyOf(gvr, u))
 			}
 		}
 		_, _ = s.factory.ForResource(gvr).Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -221,7 +252,7 @@ func (s *standIn) Events() []string {
 
 // cached returns the informer's copy of an object, or nil.
 func (s *standIn) cached(k key) *unstructured.Unstructured {
-	o, exists, err := s.factory.ForResource(k.gvr).Informer().GetStore().GetByKey(k.name)
+	o, exists, err := s.factory.ForResource(k.gvr).Informer().GetStore().GetByKey(k.storeKey())
 	if err != nil || !exists {
 		return nil
 	}
@@ -244,7 +275,7 @@ func (s *standIn) reconcile(ctx context.Context, k key) (bool, error) {
 	if mr == nil {
 		return false, nil
 	}
-	ri := s.dyn.Resource(k.gvr)
+	ri := s.resourceFor(k)
 	gvk := s.kinds[k.gvr]
 
 	if mr.GetDeletionTimestamp() != nil {
@@ -332,7 +363,7 @@ func (s *standIn) reconcile(ctx context.Context, k key) (bool, error) {
 // refuses to delete a database instance that has deletion protection, and whatever deleteRules
 // says is still used by a resource that exists in AWS: the provider reports the error and retries
 // (rate limited). Where AWS deletes what is still used, the user is broken: recorded, and deleted.
-func (s *standIn) delete(ctx context.Context, ri dynamic.NamespaceableResourceInterface, gvk schema.GroupVersionKind, mr *unstructured.Unstructured) (bool, error) {
+func (s *standIn) delete(ctx context.Context, ri dynamic.ResourceInterface, gvk schema.GroupVersionKind, mr *unstructured.Unstructured) (bool, error) {
 	if !hasString(mr.GetFinalizers(), finalizer) {
 		return false, nil
 	}
@@ -482,6 +513,10 @@ func bySelector(all []*unstructured.Unstructured, from *unstructured.Unstructure
 			continue
 		}
 		if mcr && !sameController(o, from) {
+			continue
+		}
+		if o.GetNamespace() != from.GetNamespace() {
+			// A namespaced resource selects in its own namespace; a cluster-scoped one, cluster-scoped ones.
 			continue
 		}
 		match := true
@@ -673,6 +708,7 @@ func (s *standIn) generatePassword(ctx context.Context, mr *unstructured.Unstruc
 		return nil
 	}
 	ref, ok, _ := unstructured.NestedStringMap(mr.Object, "spec", "forProvider", "passwordSecretRef")
+	ref = localRef(ref, mr)
 	if !ok || ref["name"] == "" || ref["namespace"] == "" || ref["key"] == "" {
 		return nil
 	}
@@ -700,6 +736,7 @@ func (s *standIn) generatePassword(ctx context.Context, mr *unstructured.Unstruc
 // managed resource.
 func (s *standIn) writeConnectionSecret(ctx context.Context, gvk schema.GroupVersionKind, mr *unstructured.Unstructured, atp map[string]any) error {
 	ref, ok, _ := unstructured.NestedStringMap(mr.Object, "spec", "writeConnectionSecretToRef")
+	ref = localRef(ref, mr)
 	if !ok || ref["name"] == "" || ref["namespace"] == "" {
 		return nil
 	}
@@ -748,6 +785,7 @@ func (s *standIn) writeConnectionSecret(ctx context.Context, gvk schema.GroupVer
 
 func (s *standIn) password(ctx context.Context, mr *unstructured.Unstructured) ([]byte, error) {
 	ref, ok, _ := unstructured.NestedStringMap(mr.Object, "spec", "forProvider", "passwordSecretRef")
+	ref = localRef(ref, mr)
 	if !ok || ref["name"] == "" {
 		return nil, nil
 	}
@@ -763,7 +801,7 @@ func (s *standIn) password(ctx context.Context, mr *unstructured.Unstructured) (
 
 // setConditions writes status.atProvider (when given) and the Synced and Ready conditions, if
 // they differ from what the resource has.
-func (s *standIn) setConditions(ctx context.Context, ri dynamic.NamespaceableResourceInterface, mr *unstructured.Unstructured,
+func (s *standIn) setConditions(ctx context.Context, ri dynamic.ResourceInterface, mr *unstructured.Unstructured,
 	atp map[string]any, synced metav1.ConditionStatus, syncedReason, msg string, ready metav1.ConditionStatus, readyReason string) error {
 	now := time.Now().UTC().Format(time.RFC3339)
 	conds := []any{
@@ -795,7 +833,12 @@ func (s *standIn) setConditions(ctx context.Context, ri dynamic.NamespaceableRes
 // promote does in "AWS" what the failover Lambda does: it promotes the read replica managed by
 // the named resource to a standalone instance. Crossplane is not told.
 func (s *standIn) promote(ctx context.Context, gvr schema.GroupVersionResource, name string) error {
-	mr := s.cached(key{gvr: gvr, name: name})
+	return s.promoteIn(ctx, gvr, "", name)
+}
+
+// promoteIn is promote of a namespaced instance.
+func (s *standIn) promoteIn(ctx context.Context, gvr schema.GroupVersionResource, ns, name string) error {
+	mr := s.cached(key{gvr: gvr, ns: ns, name: name})
 	if mr == nil {
 		return errors.Errorf("cannot promote %s: not found", name)
 	}
@@ -809,7 +852,7 @@ func (s *standIn) promote(ctx context.Context, gvr schema.GroupVersionResource, 
 		return errors.Errorf("cannot promote %s: not created in AWS yet", name)
 	}
 	s.log("promote %s in AWS (out of band)", name)
-	s.queue.Add(key{gvr: gvr, name: name})
+	s.queue.Add(key{gvr: gvr, ns: ns, name: name})
 	return nil
 }
 
@@ -855,13 +898,13 @@ func (s *standIn) invoke(inv *unstructured.Unstructured, resolved map[string]any
 	var target *unstructured.Unstructured
 	var tk key
 	for gvr := range s.kinds {
-		if gvr.Group != "rds.aws.upbound.io" || gvr.Resource != "instances" {
+		if s.kinds[gvr].Group != "rds.aws.upbound.io" || gvr.Resource != "instances" {
 			continue
 		}
 		for _, x := range s.factory.ForResource(gvr).Informer().GetStore().List() {
 			o := x.(*unstructured.Unstructured)
 			if identifier(o) == replicaID && region(o) == rg && sameController(o, inv) {
-				target, tk = o, key{gvr: gvr, name: o.GetName()}
+				target, tk = o, keyOf(gvr, o)
 			}
 		}
 	}
@@ -1034,7 +1077,16 @@ func (s *standIn) Cloud() int {
 	return len(s.cloud)
 }
 
-func mergePatch(ctx context.Context, ri dynamic.NamespaceableResourceInterface, name string, patch map[string]any, sub string) error {
+// localRef is a secret reference with its namespace: a namespaced resource's secrets are in
+// its own namespace.
+func localRef(ref map[string]string, mr *unstructured.Unstructured) map[string]string {
+	if ref != nil && ref["namespace"] == "" && mr.GetNamespace() != "" {
+		ref["namespace"] = mr.GetNamespace()
+	}
+	return ref
+}
+
+func mergePatch(ctx context.Context, ri dynamic.ResourceInterface, name string, patch map[string]any, sub string) error {
 	b, err := jsonMarshal(patch)
 	if err != nil {
 		return err

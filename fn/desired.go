@@ -39,8 +39,6 @@ type desiredState struct {
 }
 
 // newDesired returns an empty collection whose resources use the named provider config.
-//
-//nolint:unparam // The flavour is where the namespaced API will differ; one flavour exists yet.
 func newDesired(f flavour, providerConfig string) *desiredState {
 	return &desiredState{flavour: f, providerConfig: providerConfig, Resources: map[resource.Name]managed{}}
 }
@@ -149,6 +147,9 @@ func (d *desiredState) toComposed(o observedState) (map[resource.Name]*resource.
 		// Nothing of a status is desired; composed.From gives status.observedGeneration: 0 (an
 		// int the JSON encoder does not omit).
 		delete(cd.Object, "status")
+		if err := d.flavour.Compose(cd); err != nil {
+			return errors.Wrapf(err, "cannot compose %q in its flavour", name)
+		}
 		for _, path := range d.empty[name] {
 			if err := cd.SetValue(path, map[string]any{}); err != nil {
 				return errors.Wrapf(err, "cannot set %s of composed resource %q", path, name)

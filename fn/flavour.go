@@ -6,9 +6,11 @@ import (
 
 	protectionv1beta1 "github.com/crossplane/crossplane/apis/v2/protection/v1beta1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	xpv1 "github.com/crossplane/crossplane-runtime/v2/apis/common/v1"
 
+	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
 
 	cloudwatchv1beta2 "github.com/upbound/provider-aws/v2/apis/cluster/cloudwatch/v1beta2"
@@ -52,6 +54,28 @@ type flavour interface {
 	Selector(labels map[string]string) *xpv1.Selector
 	// LabelSelector selects any managed resource that carries the labels, the team's own.
 	LabelSelector(labels map[string]string) *xpv1.Selector
+	// Compose turns a desired resource, built with the cluster-scoped types, into this flavour's.
+	Compose(cd *composed.Unstructured) error
+	// ConnectionSecret is the composed Secret that carries the connection details, or nil where
+	// Crossplane publishes them from the XR's.
+	ConnectionSecret(details resource.ConnectionDetails) *resource.DesiredComposed
+}
+
+// Groups of provider-aws: the cluster-scoped and the namespaced flavour of a service differ by
+// this suffix, and every namespaced kind of provider-aws v2.5.0 is served as v1beta1 only.
+const (
+	clusterGroupSuffix    = ".aws.upbound.io"
+	namespacedGroupSuffix = ".aws.m.upbound.io"
+	namespacedVersion     = "v1beta1"
+)
+
+// clusterGroupKind is the cluster-scoped kind a namespaced provider-aws kind stands for, so
+// that what the function knows of a kind (stateful, a composite alarm) holds in both flavours.
+func clusterGroupKind(gk schema.GroupKind) schema.GroupKind {
+	if svc, ok := strings.CutSuffix(gk.Group, namespacedGroupSuffix); ok {
+		gk.Group = svc + clusterGroupSuffix
+	}
+	return gk
 }
 
 // clusterFlavour composes the cluster-scoped *.aws.upbound.io managed resources.
@@ -71,6 +95,93 @@ func (clusterFlavour) Selector(labels map[string]string) *xpv1.Selector {
 // LabelSelector selects by labels alone.
 func (clusterFlavour) LabelSelector(labels map[string]string) *xpv1.Selector {
 	return &xpv1.Selector{MatchLabels: labels}
+}
+
+// Compose leaves a cluster-scoped resource as built.
+func (clusterFlavour) Compose(*composed.Unstructured) error { return nil }
+
+// namespacedFlavour composes the namespaced *.aws.m.upbound.io managed resources in the XR's
+// namespace (Crossplane puts every composed resource of a namespaced XR there). Their schemas
+// are the cluster-scoped ones but for what a namespace changes: the provider config is named with
+// its kind, secrets live in the resource's own namespace, and there is no deletion policy.
+type namespacedFlavour struct {
+	// providerConfigKind is ClusterProviderConfig or ProviderConfig.
+	providerConfigKind string
+	// connectionSecret is the name of the Secret with the connection details.
+	connectionSecret string
+}
+
+// ProviderConfigRef names the provider config; Compose adds its kind.
+func (namespacedFlavour) ProviderConfigRef(name string) *xpv1.Reference {
+	return &xpv1.Reference{Name: name}
+}
+
+// Selector selects by controller reference and labels, in the resource's namespace.
+func (namespacedFlavour) Selector(labels map[string]string) *xpv1.Selector {
+	return clusterFlavour{}.Selector(labels)
+}
+
+// LabelSelector selects by labels alone, in the resource's namespace.
+func (namespacedFlavour) LabelSelector(labels map[string]string) *xpv1.Selector {
+	return clusterFlavour{}.LabelSelector(labels)
+}
+
+// Compose moves a resource into the namespaced API groups: a provider-aws kind to its
+// *.aws.m.upbound.io v1beta1 twin, a ClusterUsage to a Usage.
+func (f namespacedFlavour) Compose(cd *composed.Unstructured) error {
+	if cd.GetKind() == protectionv1beta1.ClusterUsageKind {
+		cd.SetKind(protectionv1beta1.UsageKind)
+		for _, side := range []string{"of", "by"} {
+			if av, err := cd.GetString("spec." + side + ".apiVersion"); err == nil {
+				if err := cd.SetString("spec."+side+".apiVersion", namespacedAPIVersion(av)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	cd.SetAPIVersion(namespacedAPIVersion(cd.GetAPIVersion()))
+	spec, _ := cd.Object["spec"].(map[string]any)
+	if spec == nil {
+		return nil
+	}
+	delete(spec, "deletionPolicy")
+	if pc, ok := spec["providerConfigRef"].(map[string]any); ok {
+		spec["providerConfigRef"] = map[string]any{"kind": f.providerConfigKind, "name": pc["name"]}
+	}
+	if ws, ok := spec["writeConnectionSecretToRef"].(map[string]any); ok {
+		delete(ws, "namespace")
+	}
+	localSecretRefs(spec["forProvider"])
+	return nil
+}
+
+// namespacedAPIVersion is the namespaced twin of a provider-aws API version.
+func namespacedAPIVersion(apiVersion string) string {
+	group, _, _ := strings.Cut(apiVersion, "/")
+	if svc, ok := strings.CutSuffix(group, clusterGroupSuffix); ok {
+		return svc + namespacedGroupSuffix + "/" + namespacedVersion
+	}
+	return apiVersion
+}
+
+// localSecretRefs drops the namespace of every secret reference (*SecretRef): a namespaced
+// resource's secrets are in its own namespace.
+func localSecretRefs(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			if ref, ok := c.(map[string]any); ok && strings.HasSuffix(k, "SecretRef") {
+				delete(ref, "namespace")
+				continue
+			}
+			localSecretRefs(c)
+		}
+	case []any:
+		for _, c := range x {
+			localSecretRefs(c)
+		}
+	}
 }
 
 // schemeBuilders register the provider-aws kinds the function composes.

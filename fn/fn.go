@@ -113,7 +113,16 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		response.Fatal(rsp, errors.Wrap(err, "invalid spec"))
 		return rsp, nil
 	}
-	if errs := validateSpec(spec, in); len(errs) > 0 {
+	errs := validateSpec(spec, in)
+	var nsSpec v1alpha1.PostgresDRSpec
+	if isNamespaced(oxr.Resource) {
+		if nsSpec, err = parseNamespaced(specMap); err != nil {
+			response.Fatal(rsp, errors.Wrap(err, "invalid spec"))
+			return rsp, nil
+		}
+		errs = append(errs, validateNamespaced(nsSpec)...)
+	}
+	if len(errs) > 0 {
 		response.Fatal(rsp, errors.Wrap(errs.ToAggregate(), "invalid spec"))
 		return rsp, nil
 	}
@@ -121,6 +130,9 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	if err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot plan the XR"))
 		return rsp, nil
+	}
+	if isNamespaced(oxr.Resource) {
+		namespacedPlan(plan, oxr.Resource.GetNamespace(), oxr.Resource.GetName(), nsSpec, in)
 	}
 	o, err := observedFrom(req)
 	if err != nil {
@@ -157,6 +169,11 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	maps.Copy(desired, built)
+	details := connectionDetails(plan, o, st)
+	cs := plan.Flavour.ConnectionSecret(details)
+	if cs != nil {
+		desired[connectionSecretResource] = cs
+	}
 	if st.PromotedOutOfBand {
 		if kept := keepObserved(o, desired, true, d.Retired); len(kept) > 0 {
 			response.Normalf(rsp, "The replica was promoted out of band: keeping %d resources of the replicating graph until spec.activeRegion says what is permanent", len(kept)).TargetCompositeAndClaim()
@@ -182,7 +199,9 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	dxr.Resource.Object["status"] = sm
-	dxr.ConnectionDetails = connectionDetails(plan, o, st)
+	if cs == nil {
+		dxr.ConnectionDetails = details
+	}
 	if len(d.Waiting) > 0 && composedReady(o, d) {
 		// Ready means DR is armed: not while anything is withheld, even when all that is desired
 		// is Ready. (While some are not, Crossplane says which.)
@@ -218,7 +237,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 // buildAll builds the managed resources of both regions for the plan, given what is observed and
 // the failover state.
 func buildAll(p *xrPlan, o observedState, st failoverState) (*desiredState, error) {
-	d := newDesired(clusterFlavour{}, p.ProviderConfig)
+	d := newDesired(p.Flavour, p.ProviderConfig)
 	buildNetwork(p, o, d)
 	buildKMS(p, o, d)
 	buildDatabase(p, o, st, d)

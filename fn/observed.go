@@ -49,12 +49,13 @@ func (o observedState) ConnectionDetail(name resource.Name, key string) []byte {
 	return o[name].ConnectionDetails[key]
 }
 
-// GroupKind returns the named resource's API group and kind, empty when it is not observed.
+// GroupKind returns the named resource's API group and kind, empty when it is not observed. A
+// namespaced provider-aws kind is reported as its cluster-scoped twin.
 func (o observedState) GroupKind(name resource.Name) schema.GroupKind {
 	if !o.Exists(name) {
 		return schema.GroupKind{}
 	}
-	return o[name].Resource.GetObjectKind().GroupVersionKind().GroupKind()
+	return clusterGroupKind(o[name].Resource.GetObjectKind().GroupVersionKind().GroupKind())
 }
 
 // observedAs decodes the named observed resource into its provider-aws type. It returns the zero

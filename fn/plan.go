@@ -32,7 +32,10 @@ type xrPlan struct {
 	Input          *inputv1alpha1.Input
 	Names          awsNames
 	ProviderConfig string
-	Regions        map[Role]regionPlan
+	// Flavour is the API the resources are composed in: cluster-scoped for the claim's XR,
+	// namespaced for a PostgresDR.
+	Flavour flavour
+	Regions map[Role]regionPlan
 	// Gen is the generation of each region's current instance.
 	Gen map[Role]int
 	// LambdaRole is the region the failover path (the Lambdas, their network, schedule, trigger
@@ -73,7 +76,8 @@ type regionPlan struct {
 // newPlan computes the plan of a validated spec.
 func newPlan(xrName, claimName string, s v1alpha1.XPostgresDRSpec, in *inputv1alpha1.Input) (*xrPlan, error) {
 	p := &xrPlan{XRName: xrName, Spec: s, Input: in, Names: newNames(xrName, claimName), Regions: map[Role]regionPlan{},
-		Gen: map[Role]int{RolePrimary: max(1, s.Generations.Primary), RoleDR: max(1, s.Generations.DR)}, LambdaRole: RoleDR, PathArmed: true}
+		Gen: map[Role]int{RolePrimary: max(1, s.Generations.Primary), RoleDR: max(1, s.Generations.DR)}, LambdaRole: RoleDR, PathArmed: true,
+		Flavour: clusterFlavour{}}
 	p.ProviderConfig = s.ProviderConfigName
 	if p.ProviderConfig == "" && in != nil {
 		p.ProviderConfig = in.ProviderConfigName

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# render.sh XR [OBSERVED]: renders XR through apis/composition.yaml with the real crossplane CLI,
+# render.sh XR [OBSERVED]: renders XR through its Composition with the real crossplane CLI (a
+# namespaced PostgresDR through apis/composition-namespaced.yaml, the claim's XR through
+# apis/composition.yaml),
 # against the function built into _output/bin running as a local process on a free port.
 # The function is stopped (by PID) when render is done.
 set -euo pipefail
@@ -19,7 +21,11 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$addr" ] || { echo "function did not start:" >&2; cat "$log" >&2; exit 1; }
-args=(-x --crossplane-binary="$bin/crossplane-core" --xrd="$root/apis/definition.yaml"
+comp=$root/apis/composition.yaml; xrd=$root/apis/definition.yaml
+if grep -q '^kind: PostgresDR$' "$xr"; then
+  comp=$root/apis/composition-namespaced.yaml; xrd=$root/apis/definition-namespaced.yaml
+fi
+args=(-x --crossplane-binary="$bin/crossplane-core" --xrd="$xrd"
   -a render.crossplane.io/runtime=Development -a "render.crossplane.io/runtime-development-target=$addr")
 [ -n "$observed" ] && args+=(--observed-resources="$observed")
-"$bin/crossplane" composition render "$xr" "$root/apis/composition.yaml" "$root/examples/functions.yaml" "${args[@]}"
+"$bin/crossplane" composition render "$xr" "$comp" "$root/examples/functions.yaml" "${args[@]}"

@@ -20,10 +20,16 @@ const AnnotationCompositionResourceName = "crossplane.io/composition-resource-na
 
 // Observe marks a managed resource (as an unstructured object) ready and fills its atProvider
 // from its forProvider, as the provider would after creating it.
+//
+//nolint:gocyclo // One case per kind whose AWS attributes differ, as in provider-aws.
 func Observe(obj map[string]any) {
 	kind, _ := obj["kind"].(string)
 	apiVersion, _ := obj["apiVersion"].(string)
-	group, _, _ := strings.Cut(apiVersion, "/")
+	group, _, found := strings.Cut(apiVersion, "/")
+	if !found {
+		// A core kind (the connection Secret): the API server keeps it as it is; no provider.
+		return
+	}
 	service, _, _ := strings.Cut(group, ".")
 	fp := getMap(obj, "spec", "forProvider")
 	region, _ := fp["region"].(string)
@@ -190,7 +196,9 @@ func ConvergeFrom(run Runner, xrName string, observed map[string]map[string]any,
 				md = map[string]any{}
 				obj["metadata"] = md
 			}
-			md["name"] = xrName + "-" + name
+			if n, _ := md["name"].(string); n == "" {
+				md["name"] = xrName + "-" + name
+			}
 			ann, _ := md["annotations"].(map[string]any)
 			if ann == nil {
 				ann = map[string]any{}
