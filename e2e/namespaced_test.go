@@ -202,6 +202,32 @@ spec:
 		t.Errorf("after the out-of-band promotion of the PostgresDR's replica, deleted:\n  %s", strings.Join(gone, "\n  "))
 	}
 
+	// Every Usage resolved and Ready, what it protects labelled in use: Crossplane's webhook
+	// then holds each used resource's delete until its user is gone.
+	if err := eventually(ctx, 90*time.Second, 500*time.Millisecond, func(ctx context.Context) error {
+		l, err := e.dyn.Resource(usageGVR).Namespace(teamNamespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for i := range l.Items {
+			u := &l.Items[i]
+			if st, why := conditionStatus(u, "Ready"); st != "True" {
+				return errors.Errorf("Usage %s: Ready=%q (%s)", u.GetName(), st, why)
+			}
+			name := str(u, "spec", "of", "resourceRef", "name")
+			of, err := e.get(ctx, str(u, "spec", "of", "apiVersion"), str(u, "spec", "of", "kind"), teamNamespace, name)
+			if err != nil {
+				return errors.Wrapf(err, "Usage %s: the used %s", u.GetName(), name)
+			}
+			if of.GetLabels()[labelInUse] != "true" {
+				return errors.Errorf("Usage %s: the used %s is not labelled %s=true", u.GetName(), name, labelInUse)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
 	// Deletion: deletion protection off, kubectl delete, everything gone in the Usages' order.
 	hitsBefore := len(s.Hits())
 	if out, err := e.kubectl(ctx, nil, "patch", "postgresdr", xr.GetName(), "-n", teamNamespace, "--type=merge", "-p", `{"spec":{"deletionProtection":false}}`); err != nil {
@@ -237,13 +263,16 @@ spec:
 	deleted := time.Since(deleteBegin)
 	var brokenRules []string
 	refusals := 0
+	byRule := map[string]int{}
 	for _, h := range s.Hits()[hitsBefore:] {
 		if h.rule.outcome == broken {
 			brokenRules = append(brokenRules, fmt.Sprintf("%s: %s deleted while %s used it", h.rule.api, h.of, h.by))
 		} else {
 			refusals += h.attempts
+			byRule[fmt.Sprintf("%s of %s by %s", h.rule.api, kindOf(h.of.gk), kindOf(h.by.gk))] += h.attempts
 		}
 	}
+	e.mark("PostgresDR deleted: refused deletes the provider retried, by rule: %v", byRule)
 	if len(brokenRules) > 0 {
 		t.Errorf("deleting the PostgresDR broke AWS rules:\n  %s", strings.Join(brokenRules, "\n  "))
 	}

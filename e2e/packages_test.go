@@ -272,7 +272,19 @@ func installConfiguration(ctx context.Context, t *testing.T, e *env) {
 	if _, err := e.get(ctx, comp.GetAPIVersion(), "Composition", "", comp.GetName()); err != nil {
 		t.Fatalf("package manager did not install composition %s: %v", comp.GetName(), err)
 	}
-	e.mark("configuration %s healthy: XRD %s offered, composition %s", cfgName, xrd.GetName(), comp.GetName())
+	// The namespaced API: its XRD established (no claim to offer), its Composition and the
+	// activation policy of the namespaced kinds installed.
+	nsXRD := readYAML(t, filepath.Join(e.root, "apis", "definition-namespaced.yaml"))[0]
+	if out, err := e.kubectl(ctx, nil, "wait", "compositeresourcedefinition", nsXRD.GetName(), "--for=condition=Established", "--timeout=120s"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, f := range []string{"composition-namespaced.yaml", "activation.yaml"} {
+		o := readYAML(t, filepath.Join(e.root, "apis", f))[0]
+		if _, err := e.get(ctx, o.GetAPIVersion(), o.GetKind(), "", o.GetName()); err != nil {
+			t.Fatalf("package manager did not install %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
+	e.mark("configuration %s healthy: XRD %s offered, composition %s; XRD %s established, composition and activation policy installed", cfgName, xrd.GetName(), comp.GetName(), nsXRD.GetName())
 }
 
 // readYAML reads every object of a YAML file.
