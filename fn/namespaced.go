@@ -2,6 +2,7 @@ package fn
 
 import (
 	"encoding/base64"
+	"regexp"
 	"slices"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -17,6 +18,9 @@ import (
 // connectionSecretResource is the composition-resource name of a namespaced XR's connection
 // Secret: a Crossplane v2 XR has no connection secret of its own.
 const connectionSecretResource = resource.Name("connection-secret")
+
+// reNameBase is an AWS name base as newNames makes it: a sanitized name, then a 6-digit hash.
+var reNameBase = regexp.MustCompile(`^[a-z][a-z0-9-]*-[0-9a-f]{6}$`)
 
 // connectionSecretType is the type Crossplane gives connection secrets.
 const connectionSecretType = "connection.crossplane.io/v1alpha1"
@@ -52,6 +56,10 @@ func validateNamespaced(s v1alpha1.PostgresDRSpec) field.ErrorList {
 		errs = append(errs, field.NotSupported(pc.Child("kind"), k, []string{v1alpha1.KindClusterProviderConfig, v1alpha1.KindProviderConfig}))
 	}
 	errs = append(errs, validateProviderConfigName(pc.Child("name"), s.ProviderConfigRef.Name)...)
+	if b := s.AWSNameBase; b != "" && (len(b) > maxBaseName+1+hashLen || !reNameBase.MatchString(b)) {
+		errs = append(errs, field.Invalid(sp.Child("awsNameBase"), b,
+			"must be the base of a claim's AWS names: its status.primary.instance without -primary-db, such as orders-db-d4f0ff"))
+	}
 	if n := s.ConnectionSecretName; n != "" {
 		if errs2 := validateProviderConfigName(sp.Child("connectionSecretName"), n); len(errs2) > 0 {
 			errs = append(errs, field.Invalid(sp.Child("connectionSecretName"), n, "must be a Secret name: lowercase letters, digits, '-' and '.', such as orders-db-conn"))
@@ -65,6 +73,9 @@ func validateNamespaced(s v1alpha1.PostgresDRSpec) field.ErrorList {
 // its provider config is the spec's, the Input's or default.
 func namespacedPlan(p *xrPlan, ns, name string, s v1alpha1.PostgresDRSpec, in *inputv1alpha1.Input) {
 	p.Names = newNames(ns+"/"+name, name)
+	if s.AWSNameBase != "" {
+		p.Names = awsNames{Base: s.AWSNameBase}
+	}
 	p.ProviderConfig = s.ProviderConfigRef.Name
 	if p.ProviderConfig == "" && in != nil {
 		p.ProviderConfig = in.ProviderConfigName

@@ -185,6 +185,7 @@ func TestNamespacedBadInput(t *testing.T) {
 		"ConfigKind":           {"An unknown provider config kind.", `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"providerConfigRef":{"kind":"AWSConfig","name":"aws"}}`, []string{"spec.providerConfigRef.kind", `"AWSConfig"`, `"ClusterProviderConfig"`}},
 		"ConfigName":           {"A provider config name with capitals.", `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"providerConfigRef":{"name":"AWS"}}`, []string{"spec.providerConfigRef.name", `"AWS"`, "such as aws-prod"}},
 		"SecretName":           {"A connection Secret name with an underscore.", `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"connectionSecretName":"orders_conn"}`, []string{"spec.connectionSecretName", `"orders_conn"`, "such as orders-db-conn"}},
+		"NameBase":             {"An AWS name base that is no claim's.", `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"awsNameBase":"Orders_DB"}`, []string{"spec.awsNameBase", `"Orders_DB"`, "such as orders-db-d4f0ff"}},
 		"RefNotObject":         {"providerConfigRef as a string.", `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"providerConfigRef":"aws"}`, []string{"spec.providerConfigRef", "a string", "object"}},
 	}
 	for name, tc := range cases {
@@ -235,5 +236,43 @@ func TestNamespacedNeverLoseData(t *testing.T) {
 		if av := desired[n].Resource.GetAPIVersion(); !strings.Contains(av, ".aws.m.upbound.io/") {
 			t.Errorf("%s kept as %s, want its namespaced kind as observed", n, av)
 		}
+	}
+}
+
+// TestNamespacedAdoptsNames checks that a PostgresDR with spec.awsNameBase set to a claim's base
+// gives every AWS resource the name the claim's XR gave it, so that adopting the claim's AWS
+// resources names the same ones: each composed resource's external name (the AWS name of those
+// provider-aws names by it) and each RDS identifier agree.
+func TestNamespacedAdoptsNames(t *testing.T) {
+	claimXR := testXR(testSpec)
+	p := testPlan(t, testSpec)
+	base := p.Names.Base
+	nsXR := testNamespacedXR("team-a", `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"awsNameBase":"`+base+`"}`)
+	names := func(xr string) map[string]string {
+		observed := converge(t, testInput, xr, 0)
+		rsp := runFn(t, newRequest(testInput, xr, observed))
+		out := map[string]string{}
+		for crn, r := range rsp.GetDesired().GetResources() {
+			obj := r.GetResource().AsMap()
+			if ext, ok := get(obj, "metadata.annotations").(map[string]any); ok {
+				if n, ok := ext["crossplane.io/external-name"].(string); ok {
+					out[crn] = n
+				}
+			}
+			if id, ok := get(obj, "spec.forProvider.identifier").(string); ok {
+				out[crn+" identifier"] = id
+			}
+		}
+		return out
+	}
+	claim, ns := names(claimXR), names(nsXR)
+	if len(claim) < 40 {
+		t.Fatalf("only %d named resources in the claim's graph", len(claim))
+	}
+	if diff := cmp.Diff(claim, ns); diff != "" {
+		t.Errorf("AWS names: -claim's XR, +PostgresDR with awsNameBase %s:\n%s", base, diff)
+	}
+	if without := names(testNamespacedXR("team-a", testSpec)); cmp.Equal(claim, without) {
+		t.Error("without awsNameBase the PostgresDR's AWS names equal the claim's: the test proves nothing")
 	}
 }

@@ -22,6 +22,7 @@ type PostgresDR struct {
 
 // PostgresDRSpec is XPostgresDRSpec, and what only a namespaced XR needs.
 // The embedded spec's rules apply as they are (controller-gen carries them over).
+// +kubebuilder:validation:XValidation:rule="has(self.awsNameBase) == has(oldSelf.awsNameBase) && (!has(self.awsNameBase) || self.awsNameBase == oldSelf.awsNameBase)",message="spec.awsNameBase cannot be set, changed or removed once the PostgresDR exists: every AWS name would change"
 // +kubebuilder:validation:XValidation:rule="!has(self.providerConfigName)",message="spec.providerConfigName is for the claim: a PostgresDR names its provider config with spec.providerConfigRef (kind and name)"
 type PostgresDRSpec struct {
 	XPostgresDRSpec `json:",inline"`
@@ -32,6 +33,15 @@ type PostgresDRSpec struct {
 	// +kubebuilder:default={kind: ClusterProviderConfig}
 	// +optional
 	ProviderConfigRef ProviderConfigRef `json:"providerConfigRef,omitempty"`
+
+	// AWSNameBase is the prefix of every AWS name the function gives (RDS identifiers, buckets,
+	// IAM roles, key aliases, log groups...). Empty means the XR's name and a hash of its
+	// namespace and name. To adopt a claim's AWS resources, set it to the base that claim's XR
+	// used: its status.primary.instance without the "-primary-db" suffix. It is fixed at creation.
+	// +kubebuilder:validation:MaxLength=31
+	// +kubebuilder:validation:Pattern=`^[a-z][a-z0-9-]*-[0-9a-f]{6}$`
+	// +optional
+	AWSNameBase string `json:"awsNameBase,omitempty"`
 
 	// ConnectionSecretName is the Secret, in this namespace, the function composes with the
 	// connection details (the keys a claim's connection secret has). Empty means <name>-conn.
