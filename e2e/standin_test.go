@@ -92,6 +92,10 @@ type standIn struct {
 	// switched are the switchovers done, by request ID: the Lambda records each on the writer
 	// it promoted, and the same request again reports it instead of acting twice.
 	switched map[string]*switchover
+	// orphaned are AWS resources whose managed resource was deleted with deletionPolicy Orphan,
+	// by external name: a new managed resource with that external name takes them over.
+	orphaned map[string]*cloudState
+	adopted  int
 }
 
 // objRef names one managed resource.
@@ -174,6 +178,7 @@ func newStandIn(dyn dynamic.Interface, kube kubernetes.Interface, kinds map[sche
 		life:     map[types.UID]*lifecycle{},
 		hits:     map[string]*ruleHit{},
 		switched: map[string]*switchover{},
+		orphaned: map[string]*cloudState{},
 	}
 	for gvk, gvr := range kinds {
 		s.kinds[gvr] = clusterGVK(gvk)
@@ -297,12 +302,22 @@ func (s *standIn) reconcile(ctx context.Context, k key) (bool, error) {
 
 	s.mu.Lock()
 	st, known := s.cloud[mr.GetUID()]
+	adopted := false
 	if !known {
-		st = &cloudState{id: externalID(gvk, mr)}
+		if o, ok := s.orphaned[mr.GetAnnotations()[annExternal]]; ok && mr.GetAnnotations()[annExternal] != "" {
+			st, adopted = o, true
+			delete(s.orphaned, mr.GetAnnotations()[annExternal])
+			s.adopted++
+		} else {
+			st = &cloudState{id: externalID(gvk, mr)}
+		}
 		s.cloud[mr.GetUID()] = st
 	}
 	s.mu.Unlock()
-	if !known {
+	switch {
+	case adopted:
+		s.log("observe %s %s (%s): the orphaned %s in AWS", gvk.Kind, mr.GetName(), region(mr), st.id)
+	case !known:
 		s.log("create %s %s (%s) in AWS as %s", gvk.Kind, mr.GetName(), region(mr), st.id)
 	}
 
@@ -367,6 +382,25 @@ func (s *standIn) delete(ctx context.Context, ri dynamic.ResourceInterface, gvk 
 	if !hasString(mr.GetFinalizers(), finalizer) {
 		return false, nil
 	}
+	if str(mr, "spec", "deletionPolicy") == "Orphan" {
+		// The provider calls no AWS delete: the resource stays, its managed resource goes.
+		s.mu.Lock()
+		if st := s.cloud[mr.GetUID()]; st != nil {
+			s.orphaned[mr.GetAnnotations()[annExternal]] = st
+		}
+		delete(s.cloud, mr.GetUID())
+		s.mu.Unlock()
+		s.log("orphan %s %s: kept in AWS as %s", gvk.Kind, mr.GetName(), mr.GetAnnotations()[annExternal])
+		var keep []string
+		for _, f := range mr.GetFinalizers() {
+			if f != finalizer {
+				keep = append(keep, f)
+			}
+		}
+		return false, mergePatch(ctx, ri, mr.GetName(), map[string]any{
+			"metadata": map[string]any{"finalizers": keep, "resourceVersion": mr.GetResourceVersion()},
+		}, "")
+	}
 	if p, _, _ := unstructured.NestedBool(mr.Object, "spec", "forProvider", "deletionProtection"); p && gvk.Kind == "Instance" {
 		return true, s.setConditions(ctx, ri, mr, nil, metav1.ConditionFalse, "ReconcileError",
 			"cannot delete: InvalidParameterCombination: Cannot delete protected DB Instance, please disable deletion protection and try again.",
@@ -415,17 +449,18 @@ func (s *standIn) delete(ctx context.Context, ri dynamic.ResourceInterface, gvk 
 	s.mu.Lock()
 	delete(s.cloud, mr.GetUID())
 	s.mu.Unlock()
+	// Recorded before the finalizer goes: a test that sees the object gone then finds it deleted.
+	s.lifecycle(mr, func(l *lifecycle) { l.awsDeleted = time.Now() })
 	if err := mergePatch(ctx, ri, mr.GetName(), map[string]any{
 		"metadata": map[string]any{"finalizers": keep, "resourceVersion": mr.GetResourceVersion()},
 	}, ""); err != nil {
 		return false, err
 	}
 	s.lifecycle(mr, func(l *lifecycle) {
-		l.awsDeleted = time.Now()
-		if len(keep) == 0 && (l.gone.IsZero() || l.awsDeleted.Before(l.gone)) {
+		if now := time.Now(); len(keep) == 0 && (l.gone.IsZero() || now.Before(l.gone)) {
 			// The API server removes a deleted object with its last finalizer: it was gone
 			// when the patch returned, maybe before the informer says so.
-			l.gone = l.awsDeleted
+			l.gone = now
 		}
 	})
 	return false, nil
@@ -1021,15 +1056,23 @@ func (s *standIn) lifecycle(o *unstructured.Unstructured, fn func(l *lifecycle))
 
 // Lifecycle returns what the stand-in saw of the end of the managed resource of the group/kind
 // and name, if it saw any.
+//
+// Crossplane names a composed resource after its XR and composition-resource name, so one that
+// goes and comes back (the failover path moving) has the same name each time: the latest to be
+// deleted is the one asked about.
 func (s *standIn) Lifecycle(gk, name string) (lifecycle, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var found *lifecycle
 	for _, l := range s.life {
-		if l.gk == gk && l.name == name {
-			return *l, true
+		if l.gk == gk && l.name == name && (found == nil || l.deleting.After(found.deleting)) {
+			found = l
 		}
 	}
-	return lifecycle{}, false
+	if found == nil {
+		return lifecycle{}, false
+	}
+	return *found, true
 }
 
 // hit records that a rule applied to deleting of.
@@ -1068,6 +1111,20 @@ func (s *standIn) InCloud(uids map[types.UID]bool) int {
 		}
 	}
 	return n
+}
+
+// Adopted returns how many orphaned AWS resources a new managed resource took over.
+func (s *standIn) Adopted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.adopted
+}
+
+// Orphaned returns how many orphaned AWS resources no managed resource took over yet.
+func (s *standIn) Orphaned() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.orphaned)
 }
 
 // Cloud returns how many resources "AWS" holds.
