@@ -89,9 +89,6 @@ func TestPostgresDR(t *testing.T) {
 		{"namespaced PostgresDR: in a team namespace with its ProviderConfig, to Ready, promoted out of band, deleted", func(t *testing.T) {
 			e.figure("namespaced", "%s", namespacedStage(ctx, t, e, s))
 		}, true},
-		{"adopt: a claim moved to a namespaced PostgresDR, nothing replaced in AWS", func(t *testing.T) {
-			e.figure("adopt", "%s", adoptStage(ctx, t, e, s))
-		}, true},
 		{"delete claim: composed resources removed in dependency order", func(t *testing.T) {
 			deleted = c.delete(ctx, t, s)
 			e.figure("claim-delete", "%s", deleted)

@@ -92,10 +92,6 @@ type standIn struct {
 	// switched are the switchovers done, by request ID: the Lambda records each on the writer
 	// it promoted, and the same request again reports it instead of acting twice.
 	switched map[string]*switchover
-	// orphaned are AWS resources whose managed resource was deleted with deletionPolicy Orphan,
-	// by external name: a new managed resource with that external name takes them over.
-	orphaned map[string]*cloudState
-	adopted  int
 }
 
 // objRef names one managed resource.
@@ -178,7 +174,6 @@ func newStandIn(dyn dynamic.Interface, kube kubernetes.Interface, kinds map[sche
 		life:     map[types.UID]*lifecycle{},
 		hits:     map[string]*ruleHit{},
 		switched: map[string]*switchover{},
-		orphaned: map[string]*cloudState{},
 	}
 	for gvk, gvr := range kinds {
 		s.kinds[gvr] = clusterGVK(gvk)
@@ -302,22 +297,12 @@ func (s *standIn) reconcile(ctx context.Context, k key) (bool, error) {
 
 	s.mu.Lock()
 	st, known := s.cloud[mr.GetUID()]
-	adopted := false
 	if !known {
-		if o, ok := s.orphaned[mr.GetAnnotations()[annExternal]]; ok && mr.GetAnnotations()[annExternal] != "" {
-			st, adopted = o, true
-			delete(s.orphaned, mr.GetAnnotations()[annExternal])
-			s.adopted++
-		} else {
-			st = &cloudState{id: externalID(gvk, mr)}
-		}
+		st = &cloudState{id: externalID(gvk, mr)}
 		s.cloud[mr.GetUID()] = st
 	}
 	s.mu.Unlock()
-	switch {
-	case adopted:
-		s.log("observe %s %s (%s): the orphaned %s in AWS", gvk.Kind, mr.GetName(), region(mr), st.id)
-	case !known:
+	if !known {
 		s.log("create %s %s (%s) in AWS as %s", gvk.Kind, mr.GetName(), region(mr), st.id)
 	}
 
@@ -381,25 +366,6 @@ func (s *standIn) reconcile(ctx context.Context, k key) (bool, error) {
 func (s *standIn) delete(ctx context.Context, ri dynamic.ResourceInterface, gvk schema.GroupVersionKind, mr *unstructured.Unstructured) (bool, error) {
 	if !hasString(mr.GetFinalizers(), finalizer) {
 		return false, nil
-	}
-	if str(mr, "spec", "deletionPolicy") == "Orphan" {
-		// The provider calls no AWS delete: the resource stays, its managed resource goes.
-		s.mu.Lock()
-		if st := s.cloud[mr.GetUID()]; st != nil {
-			s.orphaned[mr.GetAnnotations()[annExternal]] = st
-		}
-		delete(s.cloud, mr.GetUID())
-		s.mu.Unlock()
-		s.log("orphan %s %s: kept in AWS as %s", gvk.Kind, mr.GetName(), mr.GetAnnotations()[annExternal])
-		var keep []string
-		for _, f := range mr.GetFinalizers() {
-			if f != finalizer {
-				keep = append(keep, f)
-			}
-		}
-		return false, mergePatch(ctx, ri, mr.GetName(), map[string]any{
-			"metadata": map[string]any{"finalizers": keep, "resourceVersion": mr.GetResourceVersion()},
-		}, "")
 	}
 	if p, _, _ := unstructured.NestedBool(mr.Object, "spec", "forProvider", "deletionProtection"); p && gvk.Kind == "Instance" {
 		return true, s.setConditions(ctx, ri, mr, nil, metav1.ConditionFalse, "ReconcileError",
@@ -1111,20 +1077,6 @@ func (s *standIn) InCloud(uids map[types.UID]bool) int {
 		}
 	}
 	return n
-}
-
-// Adopted returns how many orphaned AWS resources a new managed resource took over.
-func (s *standIn) Adopted() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.adopted
-}
-
-// Orphaned returns how many orphaned AWS resources no managed resource took over yet.
-func (s *standIn) Orphaned() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.orphaned)
 }
 
 // Cloud returns how many resources "AWS" holds.
