@@ -7,8 +7,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/util/validation"
-
-	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 )
 
 // existingNetwork is spec.network in Existing mode: the primary's subnets by id, the DR's
@@ -108,23 +106,7 @@ func TestBadNetworkInput(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			rsp := runFn(t, newRequest(testInput, tc.xr, nil))
-			var msg string
-			for _, r := range rsp.GetResults() {
-				if r.GetSeverity() == fnv1.Severity_SEVERITY_FATAL {
-					msg = r.GetMessage()
-				}
-			}
-			if msg == "" {
-				t.Fatalf("\n%s\nno Fatal result; results: %v", tc.reason, rsp.GetResults())
-			}
-			for _, part := range []string{tc.want.path, tc.want.value, tc.want.fix} {
-				if !strings.Contains(msg, part) {
-					t.Errorf("\n%s\nmessage %q\ndoes not contain %q", tc.reason, msg, part)
-				}
-			}
-			if n := len(rsp.GetDesired().GetResources()); n != 0 {
-				t.Errorf("\n%s\na Fatal response desires %d resources: want nothing changed", tc.reason, n)
-			}
+			wantFatal(t, rsp, tc.reason, tc.want.path, tc.want.value, tc.want.fix)
 		})
 	}
 }

@@ -105,26 +105,33 @@ func TestBadInput(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			rsp := runFn(t, newRequest(tc.input, tc.xr, nil))
-			var msg string
-			for _, r := range rsp.GetResults() {
-				if r.GetSeverity() == fnv1.Severity_SEVERITY_FATAL {
-					msg = r.GetMessage()
-				}
-			}
-			if msg == "" {
-				t.Fatalf("\n%s\nno Fatal result; results: %v", tc.reason, rsp.GetResults())
-			}
-			for _, part := range []string{tc.want.path, tc.want.value, tc.want.fix} {
-				if !strings.Contains(msg, part) {
-					t.Errorf("\n%s\nmessage %q\ndoes not contain %q", tc.reason, msg, part)
-				}
-			}
-			if n := len(rsp.GetDesired().GetResources()); n != 0 {
-				t.Errorf("\n%s\na Fatal response desires %d resources: want nothing changed", tc.reason, n)
-			}
+			wantFatal(t, rsp, tc.reason, tc.want.path, tc.want.value, tc.want.fix)
 		})
 	}
 	if len(cases) < 40 {
 		t.Errorf("want at least 40 bad inputs, have %d", len(cases))
+	}
+}
+
+// wantFatal checks that a response is a Fatal result whose message holds every part (the field
+// path, the bad value, the fix) and that it desires nothing, so nothing observed is dropped.
+func wantFatal(t *testing.T, rsp *fnv1.RunFunctionResponse, reason string, parts ...string) {
+	t.Helper()
+	var msg string
+	for _, r := range rsp.GetResults() {
+		if r.GetSeverity() == fnv1.Severity_SEVERITY_FATAL {
+			msg = r.GetMessage()
+		}
+	}
+	if msg == "" {
+		t.Fatalf("\n%s\nno Fatal result; results: %v", reason, rsp.GetResults())
+	}
+	for _, part := range parts {
+		if !strings.Contains(msg, part) {
+			t.Errorf("\n%s\nmessage %q\ndoes not contain %q", reason, msg, part)
+		}
+	}
+	if n := len(rsp.GetDesired().GetResources()); n != 0 {
+		t.Errorf("\n%s\na Fatal response desires %d resources: want nothing changed", reason, n)
 	}
 }

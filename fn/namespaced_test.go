@@ -190,21 +190,7 @@ func TestNamespacedBadInput(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			rsp := runFn(t, newRequest(testInput, testNamespacedXR("team-a", tc.spec), nil))
-			var msg string
-			for _, r := range rsp.GetResults() {
-				if r.GetSeverity() == fnv1.Severity_SEVERITY_FATAL {
-					msg = r.GetMessage()
-				}
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("\n%s\nmessage %q does not contain %q", tc.reason, msg, w)
-				}
-			}
-			if n := len(rsp.GetDesired().GetResources()); n != 0 {
-				t.Errorf("\n%s\na Fatal response desires %d resources", tc.reason, n)
-			}
+			wantFatal(t, runFn(t, newRequest(testInput, testNamespacedXR("team-a", tc.spec), nil)), tc.reason, tc.want...)
 		})
 	}
 }
