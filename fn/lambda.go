@@ -395,17 +395,35 @@ func addTrigger(p *xrPlan, o observedState, d *desiredState, function, purpose s
 	rule.Tags = p.Tags(p.LambdaRole, awsName)
 	d.Add(ruleName, named(&cloudwatcheventsv1beta1.Rule{Spec: cloudwatcheventsv1beta1.RuleSpec{ForProvider: *rule}}, awsName))
 
+	target, permission := lambdaPart(p, function, purpose+"-target"), lambdaPart(p, function, purpose+"-permission")
+	tg, pm := observedAs[cloudwatcheventsv1beta2.Target](o, target), observedAs[lambdav1beta1.Permission](o, permission)
+	// What exists stays as it is while what it needs is not observed (a resource taken over is
+	// observed before its status is): withholding it would delete it.
+	keep := func() {
+		if o.Exists(target) {
+			d.Add(target, &cloudwatcheventsv1beta2.Target{Spec: cloudwatcheventsv1beta2.TargetSpec{ForProvider: tg.Spec.ForProvider}})
+		}
+		if o.Exists(permission) {
+			d.Add(permission, &lambdav1beta1.Permission{Spec: lambdav1beta1.PermissionSpec{ForProvider: pm.Spec.ForProvider}})
+		}
+	}
 	if !fnDesired {
+		keep()
 		return // The function's own wait says what it needs.
 	}
+	// A target or permission that exists keeps the ARN it has while the function's or rule's is
+	// not observed.
 	var missing needs
-	fnARN := missing.get(deref(observedAs[lambdav1beta2.Function](o, lambdaName(p, function)).Status.AtProvider.Arn), fmt.Sprintf("the %s Lambda's ARN (%s)", function, lambdaName(p, function)))
-	ruleARN := missing.get(deref(observedAs[cloudwatcheventsv1beta1.Rule](o, ruleName).Status.AtProvider.Arn), fmt.Sprintf("the rule's ARN (%s)", ruleName))
+	fnARN := missing.get(orDefault(deref(observedAs[lambdav1beta2.Function](o, lambdaName(p, function)).Status.AtProvider.Arn),
+		orDefault(deref(tg.Spec.ForProvider.Arn), deref(tg.Status.AtProvider.Arn))), fmt.Sprintf("the %s Lambda's ARN (%s)", function, lambdaName(p, function)))
+	ruleARN := missing.get(orDefault(deref(observedAs[cloudwatcheventsv1beta1.Rule](o, ruleName).Status.AtProvider.Arn),
+		orDefault(deref(pm.Spec.ForProvider.SourceArn), deref(pm.Status.AtProvider.SourceArn))), fmt.Sprintf("the rule's ARN (%s)", ruleName))
 	if len(missing) > 0 {
 		d.Wait(fmt.Sprintf("%s, for the rule's target and invoke permission", joinAnd(missing)))
+		keep()
 		return
 	}
-	d.Add(lambdaPart(p, function, purpose+"-target"), &cloudwatcheventsv1beta2.Target{
+	d.Add(target, &cloudwatcheventsv1beta2.Target{
 		Spec: cloudwatcheventsv1beta2.TargetSpec{ForProvider: cloudwatcheventsv1beta2.TargetParameters{
 			Region:       &region,
 			RuleSelector: d.Select(ruleName),
@@ -413,7 +431,7 @@ func addTrigger(p *xrPlan, o observedState, d *desiredState, function, purpose s
 			Arn:          new(fnARN),
 		}},
 	})
-	d.Add(lambdaPart(p, function, purpose+"-permission"), &lambdav1beta1.Permission{
+	d.Add(permission, &lambdav1beta1.Permission{
 		Spec: lambdav1beta1.PermissionSpec{ForProvider: lambdav1beta1.PermissionParameters{
 			Region:               &region,
 			FunctionNameSelector: d.Select(lambdaName(p, function)),

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -516,5 +517,60 @@ func TestSwitchoverInvocation(t *testing.T) {
 				t.Errorf("\n%s\nrequest: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
+	}
+}
+
+// TestTriggersKeptWhileARNsUnobserved checks that an existing rule target and invoke permission
+// stay desired, with the ARNs they have, while the Lambda's or the rule's ARN is not observed:
+// withholding them would make Crossplane delete them. A resource taken over (a claim moved to a
+// PostgresDR, its twins observe-only) is observed before its status is; found by an e2e run.
+func TestTriggersKeptWhileARNsUnobserved(t *testing.T) {
+	spec := `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"mode":"Automatic"}}`
+	observed := converge(t, testInput, testXR(spec), 0)
+	want := map[string]any{}
+	for n, j := range observed {
+		o := mustMap(t, j)
+		switch o["kind"] {
+		case "Target":
+			want[n] = get(o, "spec.forProvider.arn")
+		case "Permission":
+			want[n] = get(o, "spec.forProvider.sourceArn")
+		case "Function", "Rule":
+			if at, ok := get(o, "status.atProvider").(map[string]any); ok {
+				delete(at, "arn")
+			}
+			observed[n] = mustJSON(o)
+		}
+	}
+	if len(want) < 4 {
+		t.Fatalf("want the triggers' targets and permissions observed, got %v", want)
+	}
+	rsp := runFn(t, newRequest(testInput, testXR(spec), observed))
+	// Observe-only twins have no ARNs in their spec, only in what AWS reports: still kept.
+	twins := maps.Clone(observed)
+	for n := range want {
+		o := mustMap(t, twins[n])
+		o["spec"] = map[string]any{"managementPolicies": []any{"Observe"}, "forProvider": map[string]any{"region": "us-east-2"}}
+		twins[n] = mustJSON(o)
+	}
+	for n := range want {
+		if _, ok := runFn(t, newRequest(testInput, testXR(spec), twins)).GetDesired().GetResources()[n]; !ok {
+			t.Errorf("%s, observe-only, is no longer desired while the ARNs are unobserved", n)
+		}
+	}
+	for n, v := range want {
+		r, ok := rsp.GetDesired().GetResources()[n]
+		if !ok {
+			t.Errorf("%s is no longer desired while the ARNs are unobserved: Crossplane would delete it", n)
+			continue
+		}
+		o := r.GetResource().AsMap()
+		got := get(o, "spec.forProvider.arn")
+		if o["kind"] == "Permission" {
+			got = get(o, "spec.forProvider.sourceArn")
+		}
+		if got != v {
+			t.Errorf("%s desires %v, want the %v it has", n, got, v)
+		}
 	}
 }

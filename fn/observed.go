@@ -81,3 +81,11 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// orDefault is v, or def when v is empty.
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
