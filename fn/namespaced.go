@@ -3,8 +3,8 @@ package fn
 import (
 	"encoding/base64"
 	"regexp"
-	"slices"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/crossplane/function-sdk-go/resource"
@@ -61,7 +61,7 @@ func validateNamespaced(s v1alpha1.PostgresDRSpec) field.ErrorList {
 			"must be the base of a claim's AWS names: its status.primary.instance without -primary-db, such as orders-db-d4f0ff"))
 	}
 	if n := s.ConnectionSecretName; n != "" {
-		if errs2 := validateProviderConfigName(sp.Child("connectionSecretName"), n); len(errs2) > 0 {
+		if len(validation.IsDNS1123Subdomain(n)) > 0 {
 			errs = append(errs, field.Invalid(sp.Child("connectionSecretName"), n, "must be a Secret name: lowercase letters, digits, '-' and '.', such as orders-db-conn"))
 		}
 	}
@@ -76,13 +76,7 @@ func namespacedPlan(p *xrPlan, ns, name string, s v1alpha1.PostgresDRSpec, in *i
 	if s.AWSNameBase != "" {
 		p.Names = awsNames{Base: s.AWSNameBase}
 	}
-	p.ProviderConfig = s.ProviderConfigRef.Name
-	if p.ProviderConfig == "" && in != nil {
-		p.ProviderConfig = in.ProviderConfigName
-	}
-	if p.ProviderConfig == "" {
-		p.ProviderConfig = defaultProviderConfigName
-	}
+	p.ProviderConfig = providerConfigFor(s.ProviderConfigRef.Name, in)
 	secret := s.ConnectionSecretName
 	if secret == "" {
 		secret = name + "-conn"
@@ -96,15 +90,9 @@ func (f namespacedFlavour) ConnectionSecret(details resource.ConnectionDetails) 
 	cd.SetAPIVersion("v1")
 	cd.SetKind("Secret")
 	cd.SetName(f.connectionSecret)
-	data := map[string]any{}
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range details {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
-		data[k] = base64.StdEncoding.EncodeToString(details[k])
+	data := make(map[string]any, len(details))
+	for k, v := range details {
+		data[k] = base64.StdEncoding.EncodeToString(v)
 	}
 	cd.Object["type"] = connectionSecretType
 	cd.Object["data"] = data

@@ -109,7 +109,7 @@ func subnetsRef(p *xrPlan, d *desiredState, role Role, tier subnetTier) ([]*stri
 		s = e.LambdaSubnets
 	}
 	if len(s.IDs) > 0 {
-		return ptrs(s.IDs), nil
+		return toPtrs(s.IDs), nil
 	}
 	return nil, d.flavour.LabelSelector(s.MatchLabels)
 }
@@ -126,14 +126,6 @@ func existingSubnetIDs(rp regionPlan, tier subnetTier) []string {
 		return rp.Existing.DatabaseSubnets.IDs
 	}
 	return nil
-}
-
-func ptrs(ss []string) []*string {
-	out := make([]*string, len(ss))
-	for i := range ss {
-		out[i] = &ss[i]
-	}
-	return out
 }
 
 // buildNetwork adds both regions' networks and the peering between them. In Existing mode the

@@ -78,13 +78,7 @@ func newPlan(xrName, claimName string, s v1alpha1.XPostgresDRSpec, in *inputv1al
 	p := &xrPlan{XRName: xrName, Spec: s, Input: in, Names: newNames(xrName, claimName), Regions: map[Role]regionPlan{},
 		Gen: map[Role]int{RolePrimary: max(1, s.Generations.Primary), RoleDR: max(1, s.Generations.DR)}, LambdaRole: RoleDR, PathArmed: true,
 		Flavour: clusterFlavour{}}
-	p.ProviderConfig = s.ProviderConfigName
-	if p.ProviderConfig == "" && in != nil {
-		p.ProviderConfig = in.ProviderConfigName
-	}
-	if p.ProviderConfig == "" {
-		p.ProviderConfig = defaultProviderConfigName
-	}
+	p.ProviderConfig = providerConfigFor(s.ProviderConfigName, in)
 	n := s.Network
 	if n.Mode == v1alpha1.NetworkExisting && n.Existing != nil {
 		return p, planExisting(p, s)
@@ -133,6 +127,17 @@ func planExisting(p *xrPlan, s v1alpha1.XPostgresDRSpec) error {
 
 // Existing reports whether the databases live in the team's own network.
 func (p *xrPlan) Existing() bool { return p.Regions[RolePrimary].Existing != nil }
+
+// providerConfigFor is the provider config the XR names, else the Input's, else default.
+func providerConfigFor(name string, in *inputv1alpha1.Input) string {
+	if name == "" && in != nil {
+		name = in.ProviderConfigName
+	}
+	if name == "" {
+		name = defaultProviderConfigName
+	}
+	return name
+}
 
 // Tags returns the tags of an AWS resource: the Input's default tags, then the function's own.
 func (p *xrPlan) Tags(role Role, name string) map[string]*string {
