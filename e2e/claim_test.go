@@ -96,7 +96,9 @@ func applyClaimFile(ctx context.Context, t *testing.T, e *env, file string, cl *
 			return errors.New("claim has no spec.resourceRef yet")
 		}
 		c.xrAPI, c.xrKind, c.xrName = ref["apiVersion"], ref["kind"], ref["name"]
-		return nil
+		// Crossplane names the XR in the claim before it creates it.
+		_, err = c.xr(ctx)
+		return err
 	}); err != nil {
 		t.Fatal(err)
 	}

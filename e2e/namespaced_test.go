@@ -228,9 +228,23 @@ spec:
 		t.Fatal(err)
 	}
 
+	deleted, brokenRules, refusals := deletePostgresDR(ctx, t, e, s, teamNamespace, xr.GetName(), file, uid)
+	return fmt.Sprintf("Ready %.1fs (%d namespaced managed resources in %s, %d Usages, ProviderConfig %s, connection Secret %s); promotion-to-FailedOver %.1fs, nothing deleted; delete-to-gone %.1fs, %d AWS rules broken, %d refused deletes retried",
+		ready.Seconds(), len(mrs), teamNamespace, mine, teamProviderCfg, secretName, failedOver.Seconds(), deleted.Seconds(), brokenRules, refusals)
+}
+
+// deletePostgresDR deletes a PostgresDR as its team would: deletion protection off, then kubectl
+// delete -f file; it waits until the XR and every managed resource it controlled are gone, and
+// returns how long that took, how many AWS rules the deletes broke (each an error) and how many
+// refused deletes the provider retried.
+func deletePostgresDR(ctx context.Context, t *testing.T, e *env, s *standIn, ns, name, file string, uid types.UID) (time.Duration, int, int) {
+	t.Helper()
+	get := func(ctx context.Context) (*unstructured.Unstructured, error) {
+		return e.get(ctx, "pgdr.io/v1alpha1", "PostgresDR", ns, name)
+	}
 	// Deletion: deletion protection off, kubectl delete, everything gone in the Usages' order.
 	hitsBefore := len(s.Hits())
-	if out, err := e.kubectl(ctx, nil, "patch", "postgresdr", xr.GetName(), "-n", teamNamespace, "--type=merge", "-p", `{"spec":{"deletionProtection":false}}`); err != nil {
+	if out, err := e.kubectl(ctx, nil, "patch", "postgresdr", name, "-n", ns, "--type=merge", "-p", `{"spec":{"deletionProtection":false}}`); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	if err := eventually(ctx, 60*time.Second, 250*time.Millisecond, func(ctx context.Context) error {
@@ -276,6 +290,5 @@ spec:
 	if len(brokenRules) > 0 {
 		t.Errorf("deleting the PostgresDR broke AWS rules:\n  %s", strings.Join(brokenRules, "\n  "))
 	}
-	return fmt.Sprintf("Ready %.1fs (%d namespaced managed resources in %s, %d Usages, ProviderConfig %s, connection Secret %s); promotion-to-FailedOver %.1fs, nothing deleted; delete-to-gone %.1fs, %d AWS rules broken, %d refused deletes retried",
-		ready.Seconds(), len(mrs), teamNamespace, mine, teamProviderCfg, secretName, failedOver.Seconds(), deleted.Seconds(), len(brokenRules), refusals)
+	return deleted, len(brokenRules), refusals
 }

@@ -16,8 +16,9 @@ import (
 // converge (never Ready while the function withholds resources), stay converged, fail over out of
 // band, delete (in the order the ClusterUsages and AWS demand, Crossplane's usage webhook on);
 // before that delete, walks another claim round the planned switchover, fail-back and switch
-// back; then takes a second claim to Ready with Crossplane's default circuit breaker and deletes
-// it.
+// back, takes claims in existing networks and a namespaced PostgresDR through their lives, and
+// moves a claim to a PostgresDR without replacing anything in AWS; then takes a second claim to
+// Ready with Crossplane's default circuit breaker and deletes it.
 // Each stage prints its time; the figures (times to the first pass and to Ready, what the function
 // response cache did, what a converged claim costs an hour, what deleting a claim took) are
 // printed again at the end, one line each.
@@ -88,6 +89,9 @@ func TestPostgresDR(t *testing.T) {
 		}, true},
 		{"namespaced PostgresDR: in a team namespace with its ProviderConfig, to Ready, promoted out of band, deleted", func(t *testing.T) {
 			e.figure("namespaced", "%s", namespacedStage(ctx, t, e, s))
+		}, true},
+		{"move a claim to a namespaced PostgresDR: orphaned, taken over by external name, nothing made anew in AWS", func(t *testing.T) {
+			e.figure("move", "%s", moveStage(ctx, t, e, s))
 		}, true},
 		{"delete claim: composed resources removed in dependency order", func(t *testing.T) {
 			deleted = c.delete(ctx, t, s)

@@ -20,6 +20,7 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
@@ -44,6 +45,13 @@ import (
 // the function once and records what it returned; for the failover Lambda's switchover the
 // stand-in does what the Lambda would (invoke): promote the replica the Lambda is configured for
 // and return a SwitchoverResult.
+//
+// It honours management policies as crossplane-runtime's resolvers do
+// (pkg/reconciler/managed/policies.go): a resource whose policies or deletionPolicy say Orphan
+// keeps its AWS resource when it is deleted, and a resource that names an orphaned AWS resource by
+// its crossplane.io/external-name takes it over (Observe finds it, as provider-aws does by
+// external name) instead of creating another; one that may only Observe creates nothing, and
+// reports what AWS holds, not its spec.
 
 const (
 	finalizer     = "finalizer.managedresource.crossplane.io"
@@ -63,6 +71,15 @@ type cloudState struct {
 	// switchover promotes, once the result is reported.
 	result   string
 	promotes *key
+	// atProvider is what AWS last reported of it: a resource that takes it over observe-only
+	// reports this.
+	atProvider map[string]any
+}
+
+// cloudCounts are what the stand-in did in "AWS": resources created, taken over by external
+// name, orphaned (their managed resource deleted with the AWS resource kept) and deleted.
+type cloudCounts struct {
+	Created, Adopted, Orphaned, Deleted int
 }
 
 // switchover is one switchover the stand-in carried out as the failover Lambda.
@@ -84,11 +101,14 @@ type standIn struct {
 	factory dynamicinformer.DynamicSharedInformerFactory
 	queue   workqueue.TypedRateLimitingInterface[key]
 
-	mu     sync.Mutex
-	cloud  map[types.UID]*cloudState
-	events []string
-	life   map[types.UID]*lifecycle
-	hits   map[string]*ruleHit
+	mu    sync.Mutex
+	cloud map[types.UID]*cloudState
+	// orphans are AWS resources no managed resource manages, by orphanKey.
+	orphans map[string]*cloudState
+	counts  cloudCounts
+	events  []string
+	life    map[types.UID]*lifecycle
+	hits    map[string]*ruleHit
 	// switched are the switchovers done, by request ID: the Lambda records each on the writer
 	// it promoted, and the same request again reports it instead of acting twice.
 	switched map[string]*switchover
@@ -171,6 +191,7 @@ func newStandIn(dyn dynamic.Interface, kube kubernetes.Interface, kinds map[sche
 		queue: workqueue.NewTypedRateLimitingQueue(workqueue.NewTypedItemExponentialFailureRateLimiter[key](
 			50*time.Millisecond, 2*time.Second)),
 		cloud:    map[types.UID]*cloudState{},
+		orphans:  map[string]*cloudState{},
 		life:     map[types.UID]*lifecycle{},
 		hits:     map[string]*ruleHit{},
 		switched: map[string]*switchover{},
@@ -297,12 +318,28 @@ func (s *standIn) reconcile(ctx context.Context, k key) (bool, error) {
 
 	s.mu.Lock()
 	st, known := s.cloud[mr.GetUID()]
-	if !known {
+	orphan, adopt := s.orphans[orphanKey(gvk, mr)]
+	switch {
+	case known:
+	case adopt:
+		st = orphan
+		delete(s.orphans, orphanKey(gvk, mr))
+		s.cloud[mr.GetUID()] = st
+		s.counts.Adopted++
+	case may(mr, "Create"):
 		st = &cloudState{id: externalID(gvk, mr)}
 		s.cloud[mr.GetUID()] = st
+		s.counts.Created++
 	}
 	s.mu.Unlock()
-	if !known {
+	switch {
+	case st == nil:
+		// Observe only, and AWS holds nothing by that external name.
+		return true, s.setConditions(ctx, ri, mr, nil, metav1.ConditionFalse, "ReconcileError",
+			fmt.Sprintf("cannot observe external resource: %s %q does not exist", gvk.Kind, mr.GetAnnotations()[annExternal]), metav1.ConditionFalse, "Unavailable")
+	case adopt:
+		s.log("take over %s %s (%s) in AWS: %s", gvk.Kind, mr.GetName(), region(mr), st.id)
+	case !known:
 		s.log("create %s %s (%s) in AWS as %s", gvk.Kind, mr.GetName(), region(mr), st.id)
 	}
 
@@ -327,6 +364,12 @@ func (s *standIn) reconcile(ctx context.Context, k key) (bool, error) {
 	promoted := st.promoted
 	s.mu.Unlock()
 	atp := observe(gvk, mr, mr.GetAnnotations()[annExternal], resolved, promoted, s.zoneName(mr, resolved))
+	s.mu.Lock()
+	if onlyObserve(mr) && st.atProvider != nil {
+		atp = runtime.DeepCopyJSON(st.atProvider)
+	}
+	st.atProvider = atp
+	s.mu.Unlock()
 	if gvk.Group+"/"+gvk.Kind == gkInvocation {
 		s.mu.Lock()
 		result := st.result
@@ -367,6 +410,17 @@ func (s *standIn) delete(ctx context.Context, ri dynamic.ResourceInterface, gvk 
 	if !hasString(mr.GetFinalizers(), finalizer) {
 		return false, nil
 	}
+	if !shouldDelete(mr) {
+		s.mu.Lock()
+		if st := s.cloud[mr.GetUID()]; st != nil {
+			delete(s.cloud, mr.GetUID())
+			s.orphans[orphanKey(gvk, mr)] = st
+			s.counts.Orphaned++
+		}
+		s.mu.Unlock()
+		s.log("orphan %s %s: AWS keeps %s", gvk.Kind, mr.GetName(), mr.GetAnnotations()[annExternal])
+		return false, s.release(ctx, ri, mr)
+	}
 	if p, _, _ := unstructured.NestedBool(mr.Object, "spec", "forProvider", "deletionProtection"); p && gvk.Kind == "Instance" {
 		return true, s.setConditions(ctx, ri, mr, nil, metav1.ConditionFalse, "ReconcileError",
 			"cannot delete: InvalidParameterCombination: Cannot delete protected DB Instance, please disable deletion protection and try again.",
@@ -405,22 +459,29 @@ func (s *standIn) delete(ctx context.Context, ri dynamic.ResourceInterface, gvk 
 	for _, d := range deps {
 		s.log("AWS deletes %s %s although %s %s uses it (%s): %s", gvk.Kind, mr.GetName(), d.by.GetKind(), d.by.GetName(), d.field, d.rule.aws)
 	}
+	s.log("delete %s %s in AWS", gvk.Kind, mr.GetName())
+	s.mu.Lock()
+	delete(s.cloud, mr.GetUID())
+	s.counts.Deleted++
+	s.mu.Unlock()
+	// Recorded before the finalizer goes: a test that sees the object gone then finds it deleted.
+	s.lifecycle(mr, func(l *lifecycle) { l.awsDeleted = time.Now() })
+	return false, s.release(ctx, ri, mr)
+}
+
+// release removes the provider's finalizer, as it does once the AWS resource is deleted or
+// orphaned.
+func (s *standIn) release(ctx context.Context, ri dynamic.ResourceInterface, mr *unstructured.Unstructured) error {
 	var keep []string
 	for _, f := range mr.GetFinalizers() {
 		if f != finalizer {
 			keep = append(keep, f)
 		}
 	}
-	s.log("delete %s %s in AWS", gvk.Kind, mr.GetName())
-	s.mu.Lock()
-	delete(s.cloud, mr.GetUID())
-	s.mu.Unlock()
-	// Recorded before the finalizer goes: a test that sees the object gone then finds it deleted.
-	s.lifecycle(mr, func(l *lifecycle) { l.awsDeleted = time.Now() })
 	if err := mergePatch(ctx, ri, mr.GetName(), map[string]any{
 		"metadata": map[string]any{"finalizers": keep, "resourceVersion": mr.GetResourceVersion()},
 	}, ""); err != nil {
-		return false, err
+		return err
 	}
 	s.lifecycle(mr, func(l *lifecycle) {
 		if now := time.Now(); len(keep) == 0 && (l.gone.IsZero() || now.Before(l.gone)) {
@@ -429,7 +490,51 @@ func (s *standIn) delete(ctx context.Context, ri dynamic.ResourceInterface, gvk 
 			l.gone = now
 		}
 	})
-	return false, nil
+	return nil
+}
+
+// policies are a managed resource's management policies; ["*"] when it sets none.
+func policies(mr *unstructured.Unstructured) []string {
+	p, _, _ := unstructured.NestedStringSlice(mr.Object, "spec", "managementPolicies")
+	if len(p) == 0 {
+		return []string{"*"}
+	}
+	return p
+}
+
+// may reports whether the management policies allow an action (Create, Update, Delete...).
+func may(mr *unstructured.Unstructured, action string) bool {
+	p := policies(mr)
+	return hasString(p, "*") || hasString(p, action)
+}
+
+// onlyObserve reports whether the management policies are Observe alone.
+func onlyObserve(mr *unstructured.Unstructured) bool {
+	p := policies(mr)
+	return len(p) == 1 && p[0] == "Observe"
+}
+
+// shouldDelete is crossplane-runtime's decision to delete the AWS resource with the managed
+// resource (pkg/reconciler/managed/policies.go): a namespaced one by its management policies
+// alone (ManagementPoliciesResolver); a cluster-scoped one also by its deletionPolicy, default
+// Delete (LegacyManagementPoliciesResolver: Orphan wins over the default ["*"]; an explicit
+// Delete policy wins over Orphan).
+func shouldDelete(mr *unstructured.Unstructured) bool {
+	if mr.GetNamespace() != "" {
+		return may(mr, "Delete")
+	}
+	dp, _, _ := unstructured.NestedString(mr.Object, "spec", "deletionPolicy")
+	p := policies(mr)
+	if dp != "Orphan" && may(mr, "Delete") {
+		return true
+	}
+	return !(len(p) == 1 && p[0] == "*") && hasString(p, "Delete")
+}
+
+// orphanKey is how an orphaned AWS resource is found again: its kind (of either API) and its
+// external name.
+func orphanKey(gvk schema.GroupVersionKind, mr *unstructured.Unstructured) string {
+	return gvk.GroupKind().String() + "/" + mr.GetAnnotations()[annExternal]
 }
 
 // resolve finds the target of every reference and selector in spec.forProvider, as upjet's
@@ -1079,11 +1184,18 @@ func (s *standIn) InCloud(uids map[types.UID]bool) int {
 	return n
 }
 
-// Cloud returns how many resources "AWS" holds.
+// Cloud returns how many resources "AWS" holds: managed, and orphaned.
 func (s *standIn) Cloud() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.cloud)
+	return len(s.cloud) + len(s.orphans)
+}
+
+// Counts returns what the stand-in did in "AWS" so far.
+func (s *standIn) Counts() cloudCounts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts
 }
 
 // localRef is a secret reference with its namespace: a namespaced resource's secrets are in

@@ -230,3 +230,16 @@ func refuseGenerations(p *xrPlan, o observedState) field.ErrorList {
 	}
 	return errs
 }
+
+// shortList names up to three resources, and how many more there are: for an event's message.
+func shortList(names []resource.Name) string {
+	const shown = 3
+	s := make([]string, 0, shown)
+	for _, n := range names[:min(len(names), shown)] {
+		s = append(s, string(n))
+	}
+	if len(names) > shown {
+		return strings.Join(s, ", ") + fmt.Sprintf(" and %d more", len(names)-shown)
+	}
+	return strings.Join(s, ", ")
+}

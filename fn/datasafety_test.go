@@ -2,6 +2,7 @@ package fn
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 
@@ -142,6 +143,121 @@ func TestPromotedOutOfBandDeletesNothing(t *testing.T) {
 	dr := rsp.GetDesired().GetResources()[string(DBInstanceName(RoleDR))].GetResource().AsMap()
 	if v := get(dr, "spec.forProvider.replicateSourceDb"); v != nil {
 		t.Errorf("the promoted instance is still asked to replicate from %v: the function would fight the promotion", v)
+	}
+}
+
+// TestKeepWhileUnreported checks that nothing observed stops being desired while some observed
+// resource has not been reported on by its provider (no Synced condition): what the builders
+// withhold for want of its ids and ARNs may exist in AWS. A resource taken over by external name
+// (a claim moved to a PostgresDR, its twins observe-only) is observed before its status is; an
+// e2e run found both Lambdas and their role policies deleted and made anew in that window. Once
+// everything is reported, a deliberate drop (Automatic failover turned off) goes through.
+func TestKeepWhileUnreported(t *testing.T) {
+	automatic := `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"mode":"Automatic"}}`
+	manual := `{"regions":{"primary":"us-east-1","dr":"us-east-2"},"failover":{"mode":"Manual"}}`
+	converged := converge(t, testInput, testXR(automatic), 0)
+	unreport := func(names ...string) map[string]string {
+		o := maps.Clone(converged)
+		for _, n := range names {
+			m := mustMap(t, o[n])
+			delete(m, "status")
+			o[n] = mustJSON(m)
+		}
+		return o
+	}
+	// A twin as the user creates it: the old resource's annotations and labels, its region, and
+	// managementPolicies Observe; no status yet (twins), then what AWS reports of it (reported).
+	twins, reported := map[string]string{}, map[string]string{}
+	var all []string
+	for n, j := range converged {
+		m := mustMap(t, j)
+		spec := map[string]any{"managementPolicies": []any{"Observe"}, "forProvider": map[string]any{}}
+		if r := get(m, "spec.forProvider.region"); r != nil {
+			spec["forProvider"] = map[string]any{"region": r}
+		}
+		twin := map[string]any{"apiVersion": m["apiVersion"], "kind": m["kind"], "metadata": m["metadata"], "spec": spec}
+		twins[n] = mustJSON(twin)
+		twin["status"] = m["status"]
+		reported[n] = mustJSON(twin)
+		all = append(all, n)
+	}
+	triggers := func(o map[string]string) []string {
+		var out []string
+		for n, j := range o {
+			if k := mustMap(t, j)["kind"]; (k == "Rule" || k == "Target" || k == "Permission") && strings.Contains(n, "failover") {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	if len(triggers(converged)) != 3 {
+		t.Fatalf("want the failover rule with its target and permission observed, got %v", triggers(converged))
+	}
+
+	cases := map[string]struct {
+		reason   string
+		spec     string
+		observed map[string]string
+		keep     []string // observed, and still desired
+		drop     []string // observed, and no longer desired
+		noWait   bool     // nothing withheld
+	}{
+		"AllReportedDeliberateDrop": {
+			reason:   "With everything reported, turning Automatic failover off drops the rule that invokes the failover Lambda, its target and permission.",
+			spec:     manual,
+			observed: converged,
+			drop:     triggers(converged),
+		},
+		"OneUnreportedDeliberateDrop": {
+			reason:   "While one subnet is not reported on, the drop waits.",
+			spec:     manual,
+			observed: unreport(string(subnetName(RoleDR, tierDatabase, "us-east-2a"))),
+			keep:     triggers(converged),
+		},
+		"DatabaseUnreported": {
+			reason:   "While the DR database's endpoint and ARN are unknown, the Lambdas, their policies and the DNS record on it stay.",
+			spec:     automatic,
+			observed: unreport(string(DBInstanceName(RoleDR))),
+			keep:     all,
+		},
+		"TwinsTakingOver": {
+			reason:   "Observe-only twins of every resource, none reported on yet: every one stays desired.",
+			spec:     automatic,
+			observed: twins,
+			keep:     all,
+		},
+		"TwinsReported": {
+			reason: "Observe-only twins as AWS reports them, their spec still empty: the builders read what they need from status, " +
+				"so nothing waits (the master password secret's replica region came from its spec, and both Lambdas were made anew).",
+			spec:     automatic,
+			observed: reported,
+			keep:     all,
+			noWait:   true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rsp := runFn(t, newRequest(testInput, testXR(tc.spec), tc.observed))
+			for _, r := range rsp.GetResults() {
+				if r.GetSeverity() == fnv1.Severity_SEVERITY_FATAL {
+					t.Fatalf("\n%s\nfatal: %s", tc.reason, r.GetMessage())
+				}
+			}
+			desired := rsp.GetDesired().GetResources()
+			for _, n := range tc.keep {
+				if _, ok := desired[n]; !ok {
+					t.Errorf("\n%s\n%s is observed but no longer desired: Crossplane would delete it", tc.reason, n)
+				}
+			}
+			for _, n := range tc.drop {
+				if _, ok := desired[n]; ok {
+					t.Errorf("\n%s\n%s is still desired, want it dropped", tc.reason, n)
+				}
+			}
+			if w := get(rsp.GetDesired().GetComposite().GetResource().AsMap(), "status.waitingFor"); tc.noWait && w != nil {
+				t.Errorf("\n%s\nwaiting for %v, want nothing withheld", tc.reason, w)
+			}
+		})
 	}
 }
 

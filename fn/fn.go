@@ -174,12 +174,23 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	if cs != nil {
 		desired[connectionSecretResource] = cs
 	}
-	if st.PromotedOutOfBand {
+	switch unreported := o.Unreported(); {
+	case st.PromotedOutOfBand:
 		if kept := keepObserved(o, desired, true, d.Retired); len(kept) > 0 {
 			response.Normalf(rsp, "The replica was promoted out of band: keeping %d resources of the replicating graph until spec.activeRegion says what is permanent", len(kept)).TargetCompositeAndClaim()
 		}
-	} else if kept := keepObserved(o, desired, false, d.Retired); len(kept) > 0 {
-		response.Warning(rsp, errors.Errorf("kept observed stateful resources the spec no longer asks for, so that no data is deleted: %v", kept)).TargetCompositeAndClaim()
+	case len(unreported) > 0:
+		// What the build withholds for want of an id or ARN it cannot read yet may exist in AWS
+		// (a resource taken over by external name): nothing observed goes until every observed
+		// resource has been reported on.
+		if kept := keepObserved(o, desired, true, d.Retired); len(kept) > 0 {
+			response.Normalf(rsp, "Keeping %d observed resources the build does not ask for (%s) until their provider has reported on %d resources (%s)",
+				len(kept), shortList(kept), len(unreported), shortList(unreported)).TargetCompositeAndClaim()
+		}
+	default:
+		if kept := keepObserved(o, desired, false, d.Retired); len(kept) > 0 {
+			response.Warning(rsp, errors.Errorf("kept observed stateful resources the spec no longer asks for, so that no data is deleted: %v", kept)).TargetCompositeAndClaim()
+		}
 	}
 	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {
 		response.Fatal(rsp, errors.Wrap(err, "cannot set the desired composed resources"))

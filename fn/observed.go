@@ -1,6 +1,9 @@
 package fn
 
 import (
+	"slices"
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -31,17 +34,25 @@ func (o observedState) Exists(name resource.Name) bool {
 
 // Ready reports whether the named resource is observed with condition Ready=True.
 func (o observedState) Ready(name resource.Name) bool {
-	if !o.Exists(name) {
-		return false
+	return o.condition(name, xpv1.TypeReady).Status == corev1.ConditionTrue
+}
+
+// Unreported returns the observed provider-aws managed resources their provider has not reported
+// on yet (no Synced condition), sorted: just created, or taken over by external name and not yet
+// observed in AWS. What the builders read of them (ids, ARNs, endpoints) is not known yet.
+func (o observedState) Unreported() []resource.Name {
+	var out []resource.Name
+	for name := range o {
+		gk := o.GroupKind(name)
+		if !strings.HasSuffix(gk.Group, clusterGroupSuffix) {
+			continue
+		}
+		if c := o.condition(name, xpv1.TypeSynced); c.Reason == "" && c.Status == corev1.ConditionUnknown {
+			out = append(out, name)
+		}
 	}
-	// Decoded with the unstructured converter: the SDK's GetCondition round-trips the conditions
-	// through JSON, a third of a converged reconcile's CPU.
-	st, _ := o[name].Resource.Object["status"].(map[string]any)
-	var cs xpv1.ConditionedStatus
-	if runtime.DefaultUnstructuredConverter.FromUnstructured(st, &cs) != nil {
-		return false
-	}
-	return cs.GetCondition(xpv1.TypeReady).Status == corev1.ConditionTrue
+	slices.Sort(out)
+	return out
 }
 
 // ConnectionDetail returns a connection detail of the named resource, or nil.
@@ -56,6 +67,22 @@ func (o observedState) GroupKind(name resource.Name) schema.GroupKind {
 		return schema.GroupKind{}
 	}
 	return clusterGroupKind(o[name].Resource.GetObjectKind().GroupVersionKind().GroupKind())
+}
+
+// condition returns the named resource's condition of a type; its status is Unknown when the
+// resource is not observed or has no such condition.
+func (o observedState) condition(name resource.Name, ct xpv1.ConditionType) xpv1.Condition {
+	if !o.Exists(name) {
+		return xpv1.Condition{Type: ct, Status: corev1.ConditionUnknown}
+	}
+	// Decoded with the unstructured converter: the SDK's GetCondition round-trips the conditions
+	// through JSON, a third of a converged reconcile's CPU.
+	st, _ := o[name].Resource.Object["status"].(map[string]any)
+	var cs xpv1.ConditionedStatus
+	if runtime.DefaultUnstructuredConverter.FromUnstructured(st, &cs) != nil {
+		return xpv1.Condition{Type: ct, Status: corev1.ConditionUnknown}
+	}
+	return cs.GetCondition(ct)
 }
 
 // observedAs decodes the named observed resource into its provider-aws type. It returns the zero

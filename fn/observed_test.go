@@ -44,6 +44,42 @@ func TestObservedReady(t *testing.T) {
 	}
 }
 
+func TestObservedUnreported(t *testing.T) {
+	mr := func(apiVersion string, conds ...any) resource.ObservedComposed {
+		obj := map[string]any{"apiVersion": apiVersion, "kind": "Thing"}
+		if conds != nil {
+			obj["status"] = map[string]any{"conditions": conds}
+		}
+		return observedResource(t, obj)
+	}
+	synced := map[string]any{"type": "Synced", "status": "True", "reason": "ReconcileSuccess"}
+	failed := map[string]any{"type": "Synced", "status": "False", "reason": "ReconcileError"}
+	cases := map[string]struct {
+		reason string
+		o      observedState
+		want   []resource.Name
+	}{
+		"Reported": {"Synced, true or false, is a report.", observedState{
+			"a": mr("ec2.aws.upbound.io/v1beta1", synced), "b": mr("rds.aws.m.upbound.io/v1beta1", failed),
+		}, nil},
+		"NoStatus": {"A managed resource of either API without a Synced condition is not reported on yet.", observedState{
+			"a": mr("ec2.aws.upbound.io/v1beta1"), "b": mr("rds.aws.m.upbound.io/v1beta1", map[string]any{"type": "Ready", "status": "True", "reason": "Available"}),
+			"c": mr("ec2.aws.upbound.io/v1beta1", synced),
+		}, []resource.Name{"a", "b"}},
+		"NotManaged": {"A Usage or Secret is not a provider's to report on.", observedState{
+			"u": mr("protection.crossplane.io/v1beta1"), "s": mr("v1"),
+		}, nil},
+		"NilResource": {"A resource Crossplane sent without content is not a managed resource.", observedState{"r": resource.ObservedComposed{}}, nil},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.o.Unreported()); diff != "" {
+				t.Errorf("\n%s\nUnreported(): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
 func TestObservedAs(t *testing.T) {
 	instance := map[string]any{
 		"apiVersion": "rds.aws.upbound.io/v1beta3",

@@ -21,10 +21,17 @@ func masterSecretName() resource.Name { return resourceName(RolePrimary, "db-mas
 func dbSecretARN(o observedState) string {
 	s := observedAs[secretsmanagerv1beta1.Secret](o, masterSecretName())
 	parts := strings.SplitN(deref(s.Status.AtProvider.Arn), ":", 6)
-	if len(parts) != 6 || len(s.Spec.ForProvider.Replica) == 0 {
+	if len(parts) != 6 {
 		return ""
 	}
-	region := deref(s.Spec.ForProvider.Replica[0].Region)
+	// The replica's region as AWS reports it: a secret taken over observe-only has no spec yet.
+	var region string
+	for _, r := range s.Status.AtProvider.Replica {
+		region = orDefault(region, deref(r.Region))
+	}
+	for _, r := range s.Spec.ForProvider.Replica {
+		region = orDefault(region, deref(r.Region))
+	}
 	if region == "" {
 		return ""
 	}
