@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
 )
 
 // TestNeverLoseData is a property over the spec: with everything observed ready, change one
@@ -436,4 +437,23 @@ func mustMap(t *testing.T, j string) map[string]any {
 		t.Fatal(err)
 	}
 	return m
+}
+
+func TestShortList(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		names  []resource.Name
+		want   string
+	}{
+		"None":  {"No names, nothing to say.", nil, ""},
+		"Three": {"Up to three are named.", []resource.Name{"a", "b", "c"}, "a, b, c"},
+		"Five":  {"More are counted.", []resource.Name{"a", "b", "c", "d", "e"}, "a, b, c and 2 more"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := shortList(tc.names); got != tc.want {
+				t.Errorf("\n%s\nshortList(%v) = %q, want %q", tc.reason, tc.names, got, tc.want)
+			}
+		})
+	}
 }
