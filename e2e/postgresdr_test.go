@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"os"
+	"path/filepath"
+	"strings"
 	"regexp"
 	"testing"
 	"time"
@@ -71,6 +73,10 @@ func TestPostgresDR(t *testing.T) {
 						t.Log("stand-in: " + ev)
 					}
 				}
+			})
+			// What the stand-in did, for reading after a run: RUN/standin.log.
+			e.onTeardown(func() {
+				_ = os.WriteFile(filepath.Join(e.run, "standin.log"), []byte(strings.Join(s.Events(), "\n")+"\n"), 0o644)
 			})
 			c.converge(ctx, t, s)
 			raised = readyFigureOf(ctx, t, e, c, started)
