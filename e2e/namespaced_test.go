@@ -247,10 +247,21 @@ func deletePostgresDR(ctx context.Context, t *testing.T, e *env, s *standIn, ns,
 	if out, err := e.kubectl(ctx, nil, "patch", "postgresdr", name, "-n", ns, "--type=merge", "-p", `{"spec":{"deletionProtection":false}}`); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if err := eventually(ctx, 60*time.Second, 250*time.Millisecond, func(ctx context.Context) error {
+	asked := time.Now()
+	if err := eventually(ctx, 120*time.Second, 250*time.Millisecond, func(ctx context.Context) error {
 		for _, o := range s.Controlled(uid) {
 			if o.GetKind() == "Instance" {
 				if p, _, _ := unstructured.NestedBool(o.Object, "spec", "forProvider", "deletionProtection"); p {
+					// A burst of watch events (a move's twins taken over) can open the XR's circuit
+					// breaker (Responsive=False): the XR's own events are then dropped but one
+					// every 30 s. Ask again, as a user would, until one is let through.
+					if cur, err := get(ctx); err == nil && time.Since(asked) > 5*time.Second {
+						if st, _ := conditionStatus(cur, "Responsive"); st == "False" {
+							asked = time.Now()
+							_, _ = e.kubectl(ctx, nil, "annotate", "--overwrite", "postgresdr", name, "-n", ns,
+								"crossplane.io/reconcile-requested-at="+asked.Format(time.RFC3339Nano))
+						}
+					}
 					return errors.Errorf("%s still has deletion protection", o.GetName())
 				}
 			}
