@@ -218,15 +218,7 @@ func moveStage(ctx context.Context, t *testing.T, e *env, s *standIn) string {
 		twins[created.GetUID()] = crn
 		refs = append(refs, map[string]any{"apiVersion": api, "kind": o.GetKind(), "name": o.GetName()})
 	}
-	pc := fmt.Sprintf(`apiVersion: aws.m.upbound.io/v1beta1
-kind: ProviderConfig
-metadata: {name: %s, namespace: %s}
-spec:
-  credentials: {source: None}
-`, teamProviderCfg, moveNamespace)
-	if out, err := e.kubectl(ctx, []byte(pc), "apply", "-f", "-"); err != nil {
-		t.Fatalf("kubectl apply the team's ProviderConfig: %v\n%s", err, out)
-	}
+	applyTeamProviderConfig(ctx, t, e, moveNamespace)
 	spec, _, _ := unstructured.NestedMap(c.claim.Object, "spec")
 	for _, f := range claimOnlyFields {
 		delete(spec, f)
@@ -254,23 +246,7 @@ spec:
 	get := func(ctx context.Context) (*unstructured.Unstructured, error) {
 		return e.get(ctx, "pgdr.io/v1alpha1", "PostgresDR", moveNamespace, moveClaim)
 	}
-	ready := func(timeout time.Duration) {
-		t.Helper()
-		if err := eventually(ctx, timeout, 250*time.Millisecond, func(ctx context.Context) error {
-			cur, err := get(ctx)
-			if err != nil {
-				return err
-			}
-			if st, why := conditionStatus(cur, "Ready"); st != "True" {
-				waiting, _, _ := unstructured.NestedFieldNoCopy(cur.Object, "status", "waitingFor")
-				return errors.Errorf("PostgresDR Ready=%q (%s); waiting for %v", st, why, waiting)
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ready(240 * time.Second)
+	waitPostgresDRReady(ctx, t, e, moveNamespace, moveClaim, 240*time.Second)
 	tookOver := time.Since(applied)
 	cur, err := get(ctx)
 	if err != nil {
@@ -368,7 +344,7 @@ spec:
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ready(120 * time.Second)
+	waitPostgresDRReady(ctx, t, e, moveNamespace, moveClaim, 120*time.Second)
 	time.Sleep(5 * time.Second) // a few reconciles, to give a replacement the chance to show
 	createdLater, deletedLater := check("fully managed")
 	e.mark("move: every twin fully managed and the PostgresDR Ready %.1fs after the patch", time.Since(managedAt).Seconds())

@@ -40,15 +40,7 @@ func namespacedStage(ctx context.Context, t *testing.T, e *env, s *standIn) stri
 	if out, err := e.kubectl(ctx, nil, "create", "namespace", teamNamespace); err != nil && !strings.Contains(out, "AlreadyExists") {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	pc := fmt.Sprintf(`apiVersion: aws.m.upbound.io/v1beta1
-kind: ProviderConfig
-metadata: {name: %s, namespace: %s}
-spec:
-  credentials: {source: None}
-`, teamProviderCfg, teamNamespace)
-	if out, err := e.kubectl(ctx, []byte(pc), "apply", "-f", "-"); err != nil {
-		t.Fatalf("kubectl apply the team's ProviderConfig: %v\n%s", err, out)
-	}
+	applyTeamProviderConfig(ctx, t, e, teamNamespace)
 	xr := readYAML(t, filepath.Join(e.root, "examples", "namespaced", "xr.yaml"))[0]
 	_ = unstructured.SetNestedMap(xr.Object, map[string]any{"kind": "ProviderConfig", "name": teamProviderCfg}, "spec", "providerConfigRef")
 	b, err := yaml.Marshal(xr.Object)
@@ -66,19 +58,7 @@ spec:
 	get := func(ctx context.Context) (*unstructured.Unstructured, error) {
 		return e.get(ctx, xr.GetAPIVersion(), xr.GetKind(), teamNamespace, xr.GetName())
 	}
-	if err := eventually(ctx, 240*time.Second, 250*time.Millisecond, func(ctx context.Context) error {
-		cur, err := get(ctx)
-		if err != nil {
-			return err
-		}
-		if st, why := conditionStatus(cur, "Ready"); st != "True" {
-			waiting, _, _ := unstructured.NestedFieldNoCopy(cur.Object, "status", "waitingFor")
-			return errors.Errorf("PostgresDR Ready=%q (%s); waiting for %v", st, why, waiting)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	waitPostgresDRReady(ctx, t, e, teamNamespace, xr.GetName(), 240*time.Second)
 	ready := time.Since(applied)
 	cur, err := get(ctx)
 	if err != nil {
@@ -302,4 +282,37 @@ func deletePostgresDR(ctx context.Context, t *testing.T, e *env, s *standIn, ns,
 		t.Errorf("deleting the PostgresDR broke AWS rules:\n  %s", strings.Join(brokenRules, "\n  "))
 	}
 	return deleted, len(brokenRules), refusals
+}
+
+// applyTeamProviderConfig applies the namespaced provider-aws ProviderConfig teamProviderCfg in
+// the namespace, as a team would (the stand-in needs no credentials).
+func applyTeamProviderConfig(ctx context.Context, t *testing.T, e *env, ns string) {
+	t.Helper()
+	pc := fmt.Sprintf(`apiVersion: aws.m.upbound.io/v1beta1
+kind: ProviderConfig
+metadata: {name: %s, namespace: %s}
+spec:
+  credentials: {source: None}
+`, teamProviderCfg, ns)
+	if out, err := e.kubectl(ctx, []byte(pc), "apply", "-f", "-"); err != nil {
+		t.Fatalf("kubectl apply the team's ProviderConfig: %v\n%s", err, out)
+	}
+}
+
+// waitPostgresDRReady waits up to timeout for the PostgresDR to be Ready.
+func waitPostgresDRReady(ctx context.Context, t *testing.T, e *env, ns, name string, timeout time.Duration) {
+	t.Helper()
+	if err := eventually(ctx, timeout, 250*time.Millisecond, func(ctx context.Context) error {
+		cur, err := e.get(ctx, "pgdr.io/v1alpha1", "PostgresDR", ns, name)
+		if err != nil {
+			return err
+		}
+		if st, why := conditionStatus(cur, "Ready"); st != "True" {
+			waiting, _, _ := unstructured.NestedFieldNoCopy(cur.Object, "status", "waitingFor")
+			return errors.Errorf("PostgresDR Ready=%q (%s); waiting for %v", st, why, waiting)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

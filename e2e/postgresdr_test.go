@@ -5,8 +5,8 @@ package e2e
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
